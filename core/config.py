@@ -1,0 +1,192 @@
+"""The one configuration object of a synthesis, with quality presets.
+
+:class:`SynthesisConfig` is frozen and validated once, when it is made; every
+field documents its default and allowed range. Hosts build one with
+:meth:`SynthesisConfig.preset` and override fields with
+:func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import InvalidConfigError
+
+OptimizerName = Literal["gradient", "adam", "cg", "lbfgs"]
+QualityName = Literal["draft", "standard", "high"]
+
+OPTIMIZERS: tuple[str, ...] = ("gradient", "adam", "cg", "lbfgs")
+QUALITIES: tuple[str, ...] = ("draft", "standard", "high")
+
+MIN_OUTPUT_SIDE = 16
+MAX_OUTPUT_SIDE = 16384
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not (low <= value <= high):
+        raise InvalidConfigError(f"{name} is {value!r}; allowed: {low} to {high}")
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """How a texture is synthesized. Every field is validated on creation.
+
+    Attributes
+    ----------
+    width, height:
+        Output size in pixels, 16 to 16384 each (default 512 x 512). The
+        memory estimate of the whole run must also fit ``memory_budget_mb``.
+    patch_size:
+        Side of the square patches whose statistics define the style, 3 to
+        15 pixels (default 7). Larger captures bigger motifs, costs more.
+    scale_factor:
+        Size ratio between neighbouring pyramid levels, 0.5 to 0.9
+        (default 0.75).
+    coarsest_size:
+        Short side of the exemplar at the coarsest level, 16 to 256 pixels
+        (default 32). Smaller gives larger-scale structure more freedom.
+    directions:
+        Random projection directions of the sliced Wasserstein term, redrawn
+        at each resampling, 4 to 512 (default 48).
+    iterations_coarse, iterations_fine:
+        Optimizer iterations at the coarsest and at the finest level (levels
+        in between interpolate geometrically), 1 to 5000 (defaults 300, 40).
+    coherence_levels:
+        Number of finest levels that add the nearest-patch coherence term,
+        0 to 8 (default 3).
+    coherence_weight:
+        Strength of the coherence term relative to the sliced term's
+        gradient, 0 to 10 (default 1.0).
+    coherence_every:
+        Iterations between nearest-patch searches, 1 to 100 (default 10).
+    coherence_stride:
+        Grid step of the patches matched by the coherence term, 1 to 8
+        (default 3).
+    optimizer:
+        "gradient" (plain ascent), "adam", "cg" (nonlinear conjugate
+        gradient) or "lbfgs" (default "adam", chosen by measurement: see
+        benchmarks/).
+    learning_rate:
+        Step size in pixel-value units (for "gradient" and "adam") or the
+        first line-search trial (for "cg" and "lbfgs"), 1e-5 to 1 (default
+        0.01).
+    resample_every:
+        Iterations between redraws of the projection directions for "cg" and
+        "lbfgs" (their memory resets then), 1 to 100 (default 10). "gradient"
+        and "adam" redraw every iteration.
+    max_patches:
+        Most output patches the sliced term uses per iteration; larger
+        outputs use a random strided subset, 4096 to 4194304 (default 262144).
+    exemplar_samples:
+        Exemplar patches sampled per level for the target distributions,
+        1024 to 1048576 (default 32768).
+    synthesize_alpha:
+        Synthesize an alpha channel as a fourth channel (default False: the
+        alpha of exemplars is ignored and the output is opaque colour).
+    memory_budget_mb:
+        Largest estimated peak memory allowed, 64 to 1048576 MiB (default
+        8192).
+    """
+
+    width: int = 512
+    height: int = 512
+    patch_size: int = 7
+    scale_factor: float = 0.75
+    coarsest_size: int = 32
+    directions: int = 48
+    iterations_coarse: int = 300
+    iterations_fine: int = 40
+    coherence_levels: int = 3
+    coherence_weight: float = 1.0
+    coherence_every: int = 10
+    coherence_stride: int = 3
+    optimizer: OptimizerName = "adam"
+    learning_rate: float = 0.01
+    resample_every: int = 10
+    max_patches: int = 262144
+    exemplar_samples: int = 32768
+    synthesize_alpha: bool = False
+    memory_budget_mb: int = 8192
+
+    def __post_init__(self) -> None:
+        for name in (
+            "width",
+            "height",
+            "patch_size",
+            "coarsest_size",
+            "directions",
+            "iterations_coarse",
+            "iterations_fine",
+            "coherence_levels",
+            "coherence_every",
+            "coherence_stride",
+            "resample_every",
+            "max_patches",
+            "exemplar_samples",
+            "memory_budget_mb",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidConfigError(f"{name} is {value!r}; it must be a whole number")
+        _check_range("width", self.width, MIN_OUTPUT_SIDE, MAX_OUTPUT_SIDE)
+        _check_range("height", self.height, MIN_OUTPUT_SIDE, MAX_OUTPUT_SIDE)
+        _check_range("patch_size", self.patch_size, 3, 15)
+        _check_range("scale_factor", self.scale_factor, 0.5, 0.9)
+        _check_range("coarsest_size", self.coarsest_size, 16, 256)
+        _check_range("directions", self.directions, 4, 512)
+        _check_range("iterations_coarse", self.iterations_coarse, 1, 5000)
+        _check_range("iterations_fine", self.iterations_fine, 1, 5000)
+        _check_range("coherence_levels", self.coherence_levels, 0, 8)
+        _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
+        _check_range("coherence_every", self.coherence_every, 1, 100)
+        _check_range("coherence_stride", self.coherence_stride, 1, 8)
+        _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)
+        _check_range("resample_every", self.resample_every, 1, 100)
+        _check_range("max_patches", self.max_patches, 4096, 4194304)
+        _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
+        _check_range("memory_budget_mb", self.memory_budget_mb, 64, 1048576)
+        if self.optimizer not in OPTIMIZERS:
+            raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
+        if self.coarsest_size < self.patch_size * 2:
+            raise InvalidConfigError(
+                f"coarsest_size is {self.coarsest_size}; it must be at least twice patch_size ({2 * self.patch_size})"
+            )
+
+    @classmethod
+    def preset(cls, quality: str = "standard", **overrides: object) -> SynthesisConfig:
+        """A config for a quality preset, with any field overridden.
+
+        Parameters
+        ----------
+        quality:
+            "draft" (fast preview), "standard" (default) or "high".
+        **overrides:
+            Any field of :class:`SynthesisConfig`, e.g. ``width=1024``.
+        """
+        if quality not in QUALITIES:
+            raise InvalidConfigError(f"quality is {quality!r}; allowed: {', '.join(QUALITIES)}")
+        base = _PRESETS[quality]
+        return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
+
+
+_PRESETS: dict[str, SynthesisConfig] = {
+    "draft": SynthesisConfig(
+        directions=32,
+        iterations_coarse=150,
+        iterations_fine=15,
+        coherence_levels=2,
+        max_patches=131072,
+        exemplar_samples=16384,
+    ),
+    "standard": SynthesisConfig(),
+    "high": SynthesisConfig(
+        directions=64,
+        iterations_coarse=400,
+        iterations_fine=80,
+        coherence_levels=4,
+        max_patches=524288,
+        exemplar_samples=65536,
+    ),
+}

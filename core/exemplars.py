@@ -1,0 +1,158 @@
+"""Validation and preparation of exemplar images and their weights.
+
+Everything a user can get wrong about exemplars is caught here, before any
+heavy allocation, with a message that names the exemplar, the value and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidExemplarError
+
+
+@dataclass(frozen=True)
+class PreparedExemplars:
+    """Exemplars ready for synthesis.
+
+    Attributes
+    ----------
+    images:
+        (h, w, c) float32 arrays, one per exemplar with a weight > 0.
+    weights:
+        Their weights, normalized to sum to 1.
+    output_channels:
+        Channels of the output image (1, 3 or 4): grey exemplars stored as
+        RGB are synthesized as one channel and expanded back to three.
+    low, high:
+        Range of the exemplars' values; the output is clipped to it.
+    """
+
+    images: tuple[np.ndarray, ...]
+    weights: tuple[float, ...]
+    output_channels: int
+    low: float
+    high: float
+
+    @property
+    def channels(self) -> int:
+        """Channels that are synthesized (1 for grey)."""
+        return int(self.images[0].shape[2])
+
+    def to_output(self, x: np.ndarray) -> np.ndarray:
+        """Clip a synthesized (H, W, c) image and give it the output's channels."""
+        out = np.clip(x, self.low, self.high).astype(np.float32, copy=False)
+        if out.shape[2] == 1 and self.output_channels == 3:
+            out = np.repeat(out, 3, axis=2)
+        return np.ascontiguousarray(out)
+
+
+def as_float_image(array: object, name: str) -> np.ndarray:
+    """An exemplar as (H, W, C) float32; integer images are scaled to [0, 1]."""
+    a = np.asarray(array)
+    if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise InvalidExemplarError(f"{name} has pixel type {a.dtype}; expected float or integer pixels")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3:
+        raise InvalidExemplarError(
+            f"{name} has {a.ndim} dimensions (shape {a.shape}); expected (height, width) or (height, width, channels)"
+        )
+    if a.shape[2] not in (1, 2, 3, 4):
+        raise InvalidExemplarError(
+            f"{name} has {a.shape[2]} channels; expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)"
+        )
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise InvalidExemplarError(f"{name} is empty ({a.shape[1]}x{a.shape[0]} pixels)")
+    if np.issubdtype(a.dtype, np.integer):
+        info = np.iinfo(a.dtype)
+        return (a.astype(np.float32) / np.float32(info.max)).clip(0.0, 1.0)
+    return a.astype(np.float32, copy=False)
+
+
+def prepare_exemplars(
+    exemplars: Sequence[object],
+    weights: Sequence[float] | None,
+    *,
+    min_side: int,
+    synthesize_alpha: bool,
+) -> PreparedExemplars:
+    """Validate exemplars and weights and bring them to a common form.
+
+    Parameters
+    ----------
+    exemplars:
+        Arrays (H, W[, C]); float in any finite range (usually [0, 1]) or
+        integer (scaled by the type's maximum). C is 1, 2, 3 or 4; channels 2
+        and 4 are alpha.
+    weights:
+        One non-negative weight per exemplar (None: equal weights). At least
+        one must be positive. Exemplars of weight 0 are dropped.
+    min_side:
+        Smallest allowed exemplar side (twice the patch size).
+    synthesize_alpha:
+        Keep alpha as a synthesized channel instead of dropping it.
+
+    Raises
+    ------
+    InvalidExemplarError
+        On any problem, naming the exemplar (1-based) and the value.
+    """
+    if isinstance(exemplars, np.ndarray) or len(exemplars) == 0:
+        raise InvalidExemplarError("exemplars must be a non-empty list of images")
+    count = len(exemplars)
+    if weights is None:
+        weights = [1.0] * count
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size != count:
+        raise InvalidExemplarError(f"weights has {w.size} values for {count} exemplars; give one weight per exemplar")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise InvalidExemplarError(f"weights are {list(w)}; each must be a finite number >= 0")
+    if w.sum() <= 0:
+        raise InvalidExemplarError(f"weights are {list(w)}; at least one must be > 0")
+
+    images: list[np.ndarray] = []
+    kept: list[float] = []
+    for i, (ex, wi) in enumerate(zip(exemplars, w), start=1):
+        name = f"exemplar {i}"
+        a = as_float_image(ex, name)
+        h, wd = a.shape[:2]
+        if min(h, wd) < min_side:
+            raise InvalidExemplarError(
+                f"{name} is {wd}x{h} pixels; at least {min_side}x{min_side} is needed (twice the patch size)"
+            )
+        if not np.all(np.isfinite(a)):
+            bad = int(np.count_nonzero(~np.isfinite(a)))
+            raise InvalidExemplarError(f"{name} has {bad} NaN or infinite pixel values; all must be finite")
+        if a.shape[2] in (2, 4) and not synthesize_alpha:
+            a = a[:, :, :-1]
+        if wi > 0:
+            images.append(np.ascontiguousarray(a))
+            kept.append(float(wi))
+
+    channels = {im.shape[2] for im in images}
+    if len(channels) > 1:
+        raise InvalidExemplarError(
+            f"exemplars have different channel counts {sorted(channels)}; use all grey or all colour images"
+        )
+    out_channels = images[0].shape[2]
+    if out_channels == 3 and all(_is_grey(im) for im in images):
+        images = [np.ascontiguousarray(im[:, :, :1]) for im in images]
+    total = sum(kept)
+    low = float(min(im.min() for im in images))
+    high = float(max(im.max() for im in images))
+    return PreparedExemplars(
+        images=tuple(images),
+        weights=tuple(k / total for k in kept),
+        output_channels=out_channels,
+        low=min(low, 0.0),
+        high=max(high, 1.0) if high > 1.0 else 1.0,
+    )
+
+
+def _is_grey(image: np.ndarray) -> bool:
+    return bool(np.all(np.abs(image[:, :, 0:1] - image[:, :, 1:3]) <= 1.0 / 1024))

@@ -1,0 +1,166 @@
+"""Patch extraction and folding on periodic and non-periodic images.
+
+A patch vector is a ``k x k x C`` window flattened in (row, column, channel)
+order. Output images are periodic (patches wrap around the borders, so the
+result tiles); exemplars are not (only windows fully inside are used).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+@dataclass(frozen=True)
+class PatchGrid:
+    """Top-left corners of patches on a periodic image, on a strided grid.
+
+    Attributes
+    ----------
+    height, width:
+        Size of the periodic image.
+    size:
+        Patch side ``k``.
+    stride:
+        Grid step; 1 takes every pixel.
+    offset:
+        (row, column) of the first corner, in ``[0, stride)``.
+    """
+
+    height: int
+    width: int
+    size: int
+    stride: int = 1
+    offset: tuple[int, int] = (0, 0)
+
+    @property
+    def rows(self) -> int:
+        """Number of grid rows (corners down the image)."""
+        return -(-(self.height - self.offset[0]) // self.stride)
+
+    @property
+    def cols(self) -> int:
+        """Number of grid columns (corners across the image)."""
+        return -(-(self.width - self.offset[1]) // self.stride)
+
+    @property
+    def count(self) -> int:
+        """Number of patches on the grid."""
+        return self.rows * self.cols
+
+
+def wrap_pad(image: np.ndarray, extra: int) -> np.ndarray:
+    """Pad an (H, W, C) image by ``extra`` pixels at the bottom and right, wrapping."""
+    return np.pad(image, ((0, extra), (0, extra), (0, 0)), mode="wrap")
+
+
+def periodic_patches(image: np.ndarray, grid: PatchGrid, row_start: int = 0, row_stop: int | None = None) -> np.ndarray:
+    """Extract patches of a periodic image on ``grid``.
+
+    Parameters
+    ----------
+    image:
+        (H, W, C) float32, H and W equal to the grid's.
+    grid:
+        Where the patches start.
+    row_start, row_stop:
+        Range of grid rows to extract (for chunked processing).
+
+    Returns
+    -------
+    (n, k*k*C) float32, C-contiguous, rows in grid order.
+    """
+    k, s = grid.size, grid.stride
+    stop = grid.rows if row_stop is None else row_stop
+    oy, ox = grid.offset
+    extra = k + s
+    padded = wrap_pad(image, extra)
+    y0 = oy + row_start * s
+    y1 = oy + (stop - 1) * s + k
+    band = padded[y0:y1]
+    windows = sliding_window_view(band, (k, k), axis=(0, 1))[::s, ox::s][: stop - row_start, : grid.cols]
+    # windows: (rows, cols, C, k, k) -> (rows, cols, k, k, C)
+    return np.ascontiguousarray(windows.transpose(0, 1, 3, 4, 2)).reshape(-1, k * k * image.shape[2])
+
+
+def fold_periodic(
+    values: np.ndarray,
+    grid: PatchGrid,
+    channels: int,
+    out: np.ndarray | None = None,
+    row_start: int = 0,
+) -> np.ndarray:
+    """Add patch vectors back onto a periodic image (the adjoint of extraction).
+
+    Parameters
+    ----------
+    values:
+        (n, k*k*C) patch vectors for grid rows starting at ``row_start``.
+    grid:
+        The grid the vectors belong to.
+    channels:
+        C.
+    out:
+        (H, W, C) float32 accumulator; a new zero image if None.
+
+    Returns
+    -------
+    The accumulator, with every patch vector added where its patch lies.
+    """
+    k, s = grid.size, grid.stride
+    h, w = grid.height, grid.width
+    if out is None:
+        out = np.zeros((h, w, channels), dtype=np.float32)
+    rows = values.shape[0] // grid.cols
+    patches = values.reshape(rows, grid.cols, k, k, channels)
+    canvas = np.zeros((rows * s + k - 1, grid.cols * s + k - 1, channels), dtype=np.float32)
+    for dy in range(k):
+        for dx in range(k):
+            canvas[dy : dy + rows * s : s, dx : dx + grid.cols * s : s] += patches[:, :, dy, dx]
+    # canvas row r is image row (offset + row_start * s + r) mod H.
+    y0 = (grid.offset[0] + row_start * s) % h
+    x0 = grid.offset[1] % w
+    folded = np.zeros((h, canvas.shape[1], channels), dtype=np.float32)
+    for start in range(0, canvas.shape[0], h):
+        part = canvas[start : start + h]
+        folded[: part.shape[0]] += part
+    wrapped = np.zeros((h, w, channels), dtype=np.float32)
+    for start in range(0, folded.shape[1], w):
+        part = folded[:, start : start + w]
+        wrapped[:, : part.shape[1]] += part
+    out += np.roll(wrapped, (y0, x0), axis=(0, 1))
+    return out
+
+
+def valid_patch_corners(height: int, width: int, size: int) -> tuple[int, int]:
+    """Number of (rows, columns) of patch corners fully inside a non-periodic image."""
+    return height - size + 1, width - size + 1
+
+
+def exemplar_patches(image: np.ndarray, size: int, index: np.ndarray | None = None) -> np.ndarray:
+    """Extract non-wrapping patches of an exemplar.
+
+    Parameters
+    ----------
+    image:
+        (H, W, C) float32.
+    size:
+        Patch side k (at most min(H, W)).
+    index:
+        Optional flat indices into the (H-k+1) x (W-k+1) corner grid; all
+        corners when None.
+
+    Returns
+    -------
+    (n, k*k*C) float32 patch vectors.
+    """
+    c = image.shape[2]
+    windows = sliding_window_view(image, (size, size), axis=(0, 1))  # (h, w, C, k, k)
+    windows = windows.transpose(0, 1, 3, 4, 2)
+    if index is None:
+        return np.ascontiguousarray(windows).reshape(-1, size * size * c)
+    _rows, cols = windows.shape[:2]
+    iy, ix = np.divmod(index, cols)
+    return np.ascontiguousarray(windows[iy, ix]).reshape(-1, size * size * c)
