@@ -126,8 +126,8 @@ def prepare_exemplars(
                 f"{name} is {wd}x{h} pixels; at least {min_side}x{min_side} is needed (twice the patch size)"
             )
         if not np.all(np.isfinite(a)):
-            bad = int(np.count_nonzero(~np.isfinite(a)))
-            raise InvalidExemplarError(f"{name} has {bad} NaN or infinite pixel values; all must be finite")
+            bad = int(np.count_nonzero(~np.isfinite(a).all(axis=2)))
+            raise InvalidExemplarError(f"{name} has {bad} pixels with NaN or infinite values; all must be finite")
         if a.shape[2] in (2, 4) and not synthesize_alpha:
             a = a[:, :, :-1]
         if wi > 0:

@@ -71,18 +71,23 @@ class GradientAscent(Optimizer):
 
     name = "gradient"
 
-    def reset(self) -> None:
-        self.alpha: float | None = None
-
     def __init__(self, learning_rate: float) -> None:
         super().__init__(learning_rate)
         self.reset()
+
+    def reset(self) -> None:
+        self.alpha: float | None = None
+        self.best = np.inf
 
     def step(self, x: np.ndarray, objective: Objective) -> tuple[np.ndarray, float]:
         objective.resample(x)
         loss, grad = self._eval(objective, x)
         if self.alpha is None:
             self.alpha = self.learning_rate / _rms(grad)
+        elif loss > 1.5 * self.best:
+            # A fixed step larger than 2 / curvature diverges: halve it once the loss climbs.
+            self.alpha *= 0.5
+        self.best = min(self.best, loss)
         return x - np.float32(self.alpha) * grad, loss
 
 
@@ -124,6 +129,8 @@ class Adam(Optimizer):
 class _LineSearchOptimizer(Optimizer):
     """Shared machinery of CG and L-BFGS: held draws and an Armijo line search."""
 
+    keeps_memory_across_draws = False
+
     def __init__(self, learning_rate: float, resample_every: int) -> None:
         super().__init__(learning_rate)
         self.resample_every = resample_every
@@ -147,7 +154,8 @@ class _LineSearchOptimizer(Optimizer):
     def step(self, x: np.ndarray, objective: Objective) -> tuple[np.ndarray, float]:
         if self.count % self.resample_every == 0 or self.state is None:
             objective.resample(x)
-            self.restart()
+            if not self.keeps_memory_across_draws or self.state is None:
+                self.restart()
             self.state = self._eval(objective, x)
         self.count += 1
         loss, grad = self.state
@@ -201,6 +209,9 @@ class LBFGS(_LineSearchOptimizer):
     """Limited-memory BFGS with ``memory`` curvature pairs."""
 
     name = "lbfgs"
+    # Each curvature pair (s, y) is measured within one draw, so it stays a valid
+    # sample of the loss's curvature after a redraw (as in online L-BFGS).
+    keeps_memory_across_draws = True
 
     def __init__(self, learning_rate: float, resample_every: int, memory: int = 8) -> None:
         self.memory = memory
@@ -208,6 +219,7 @@ class LBFGS(_LineSearchOptimizer):
 
     def restart(self) -> None:
         self.pairs: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self.alpha = 0.0  # the next steepest-descent step sizes itself afresh
 
     def direction(self, grad: np.ndarray) -> np.ndarray:
         q = grad.astype(np.float32).copy()
