@@ -78,7 +78,7 @@ class SynthesisConfig:
         and "adam" redraw every iteration.
     max_patches:
         Most output patches the sliced term uses per iteration; larger
-        outputs use a random strided subset, 4096 to 4194304 (default 262144).
+        outputs use a random strided subset (at most one patch per k x k block), 1024 to 4194304 (default 16384).
     exemplar_samples:
         Exemplar patches sampled per level for the target distributions,
         1024 to 1048576 (default 32768).
@@ -105,7 +105,7 @@ class SynthesisConfig:
     optimizer: OptimizerName = "adam"
     learning_rate: float = 0.01
     resample_every: int = 10
-    max_patches: int = 262144
+    max_patches: int = 16384
     exemplar_samples: int = 32768
     synthesize_alpha: bool = False
     memory_budget_mb: int = 8192
@@ -144,7 +144,7 @@ class SynthesisConfig:
         _check_range("coherence_stride", self.coherence_stride, 1, 8)
         _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)
         _check_range("resample_every", self.resample_every, 1, 100)
-        _check_range("max_patches", self.max_patches, 4096, 4194304)
+        _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
         _check_range("memory_budget_mb", self.memory_budget_mb, 64, 1048576)
         if self.optimizer not in OPTIMIZERS:

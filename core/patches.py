@@ -75,6 +75,14 @@ def periodic_patches(image: np.ndarray, grid: PatchGrid, row_start: int = 0, row
     k, s = grid.size, grid.stride
     stop = grid.rows if row_stop is None else row_stop
     oy, ox = grid.offset
+    if s == k:
+        # Non-overlapping patches: one reshape of the (rolled, wrap-extended) band.
+        c = image.shape[2]
+        ys = (oy + np.arange(row_start * k, stop * k)) % grid.height
+        xs = (ox + np.arange(grid.cols * k)) % grid.width
+        band = image[ys[:, None], xs[None, :]]
+        tiles = band.reshape(stop - row_start, k, grid.cols, k, c).transpose(0, 2, 1, 3, 4)
+        return np.ascontiguousarray(tiles).reshape(-1, k * k * c)
     extra = k + s
     padded = wrap_pad(image, extra)
     y0 = oy + row_start * s
@@ -91,13 +99,17 @@ def fold_periodic(
     channels: int,
     out: np.ndarray | None = None,
     row_start: int = 0,
+    *,
+    transposed: bool = False,
 ) -> np.ndarray:
     """Add patch vectors back onto a periodic image (the adjoint of extraction).
 
     Parameters
     ----------
     values:
-        (n, k*k*C) patch vectors for grid rows starting at ``row_start``.
+        (n, k*k*C) patch vectors for grid rows starting at ``row_start``, or
+        with ``transposed`` their (k*k*C, n) transpose, which folds fastest
+        (each patch offset is then one contiguous plane).
     grid:
         The grid the vectors belong to.
     channels:
@@ -108,29 +120,40 @@ def fold_periodic(
     Returns
     -------
     The accumulator, with every patch vector added where its patch lies.
+
+    Notes
+    -----
+    Polyphase overlap-add: offset d = s * q + r inside a patch lands in phase
+    r of the canvas, q blocks further on, so each of the k*k offsets is one
+    slice-add into an (s, s) stack of phase planes, interleaved at the end.
     """
-    k, s = grid.size, grid.stride
+    k, s, c = grid.size, grid.stride, channels
     h, w = grid.height, grid.width
     if out is None:
-        out = np.zeros((h, w, channels), dtype=np.float32)
-    rows = values.shape[0] // grid.cols
-    patches = values.reshape(rows, grid.cols, k, k, channels)
-    canvas = np.zeros((rows * s + k - 1, grid.cols * s + k - 1, channels), dtype=np.float32)
+        out = np.zeros((h, w, c), dtype=np.float32)
+    n = values.shape[1] if transposed else values.shape[0]
+    rows, cols = n // grid.cols, grid.cols
+    blocks = -(-k // s)
+    phases = np.zeros((s, s, c, rows + blocks, cols + blocks), dtype=np.float32)
     for dy in range(k):
+        qy, ry = divmod(dy, s)
         for dx in range(k):
-            canvas[dy : dy + rows * s : s, dx : dx + grid.cols * s : s] += patches[:, :, dy, dx]
-    # canvas row r is image row (offset + row_start * s + r) mod H.
-    y0 = (grid.offset[0] + row_start * s) % h
-    x0 = grid.offset[1] % w
-    folded = np.zeros((h, canvas.shape[1], channels), dtype=np.float32)
-    for start in range(0, canvas.shape[0], h):
-        part = canvas[start : start + h]
-        folded[: part.shape[0]] += part
-    wrapped = np.zeros((h, w, channels), dtype=np.float32)
-    for start in range(0, folded.shape[1], w):
-        part = folded[:, start : start + w]
-        wrapped[:, : part.shape[1]] += part
-    out += np.roll(wrapped, (y0, x0), axis=(0, 1))
+            qx, rx = divmod(dx, s)
+            j = (dy * k + dx) * c
+            if transposed:
+                plane = values[j : j + c].reshape(c, rows, cols)
+            else:
+                plane = values[:, j : j + c].reshape(rows, cols, c).transpose(2, 0, 1)
+            phases[ry, rx, :, qy : qy + rows, qx : qx + cols] += plane
+    canvas = phases.transpose(2, 3, 0, 4, 1).reshape(c, (rows + blocks) * s, (cols + blocks) * s)
+    # canvas row r is image row (offset + row_start * s + r) mod H; wrap it onto the image.
+    wrapped = np.zeros((c, h, w), dtype=np.float32)
+    for y in range(0, canvas.shape[1], h):
+        for x in range(0, canvas.shape[2], w):
+            part = canvas[:, y : y + h, x : x + w]
+            wrapped[:, : part.shape[1], : part.shape[2]] += part
+    shift = ((grid.offset[0] + row_start * s) % h, grid.offset[1] % w)
+    out += np.roll(wrapped, shift, axis=(1, 2)).transpose(1, 2, 0)
     return out
 
 

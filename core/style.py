@@ -28,7 +28,8 @@ import numpy as np
 from .nearest import PatchMatcher
 from .patches import PatchGrid, exemplar_patches, fold_periodic, periodic_patches
 
-_HIST_BINS = 1024
+_HIST_BINS = 1024  # most bins per direction when matching by histogram
+_SORT_BELOW = 16384  # quantile tables of fewer samples are exact (sorting is cheaper there)
 _QUANTILE_LEVELS = 2048
 _CHUNK_ELEMENTS = 1 << 23  # patch-matrix elements processed at once (32 MiB float32)
 
@@ -78,16 +79,21 @@ def _histograms(p: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.nd
     b += (np.arange(dcount, dtype=np.int32) * bins)[None, :]
     counts = np.bincount(b.ravel(), minlength=dcount * bins).reshape(dcount, bins)
     edges = np.zeros((dcount, bins + 1), dtype=np.float64)
-    np.cumsum(counts, axis=1, out=edges[:, 1:])
+    edges[:, 1:] = np.cumsum(counts, axis=1)
     edges /= n
     return b, frac, edges, lo, width
 
 
-def quantile_table_histogram(projections: np.ndarray, levels: np.ndarray, bins: int = 4 * _HIST_BINS) -> np.ndarray:
-    """Quantiles of each column at ``levels``, from a histogram (no sort).
+def quantile_table_fast(projections: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Quantiles of each column at ``levels``: sorted when few, else from a histogram.
 
-    Values are taken as spread evenly inside each bin. Returns (L, D) float32.
+    In the histogram, values are taken as spread evenly inside each bin (at
+    least 16 samples a bin on average). Returns (L, D) float32.
     """
+    n = projections.shape[0]
+    if n < _SORT_BELOW:
+        return quantile_table(projections, levels)
+    bins = int(np.clip(n // 16, 256, 4 * _HIST_BINS))
     _, _, edges, lo, width = _histograms(projections, bins)
     dcount = projections.shape[1]
     table = np.empty((levels.size, dcount), dtype=np.float32)
@@ -126,13 +132,16 @@ def match_exact(p: np.ndarray, levels: np.ndarray, table: np.ndarray) -> np.ndar
     return targets
 
 
-def match_histogram(p: np.ndarray, levels: np.ndarray, table: np.ndarray, bins: int = _HIST_BINS) -> np.ndarray:
+def match_histogram(p: np.ndarray, levels: np.ndarray, table: np.ndarray, bins: int | None = None) -> np.ndarray:
     """Targets by histogram (CDF) matching: ranks estimated from a histogram.
 
     Linear in n (no sort): each value's rank is its bin's cumulative count
-    plus its position inside the bin. p: (n, D); table: (L, D). Returns (n, D).
+    plus its position inside the bin. ``bins`` defaults to n / 8 within
+    [32, 1024]. p: (n, D); table: (L, D). Returns (n, D).
     """
-    dcount = p.shape[1]
+    n, dcount = p.shape
+    if bins is None:
+        bins = int(np.clip(n // 8, 32, _HIST_BINS))
     b, frac, edges, _, _ = _histograms(p, bins)
     flat = _table_at(edges, table).ravel()  # targets at the bin edges, (D, bins + 1)
     b += (np.arange(dcount, dtype=np.int32))[None, :]  # column offset j * bins -> j * (bins + 1)
@@ -210,11 +219,11 @@ class SlicedPatchTerm:
         table = np.zeros((_QUANTILE_LEVELS, self.count), dtype=np.float64)
         for w, s in zip(self.weights, self.samples):
             if w > 0:
-                quantiles = quantile_table if self.exact else quantile_table_histogram
+                quantiles = quantile_table if self.exact else quantile_table_fast
                 table += w * quantiles(s @ self.directions, self.levels)
         self.table = table.astype(np.float32)
         stride = 1
-        while (-(-height // stride)) * (-(-width // stride)) > self.max_patches:
+        while stride < self.k and (-(-height // stride)) * (-(-width // stride)) > self.max_patches:
             stride += 1
         self.stride = stride
         self.offset = (int(self.rng.integers(stride)), int(self.rng.integers(stride)))
@@ -237,9 +246,9 @@ class SlicedPatchTerm:
         loss = 0.5 * float(np.einsum("ij,ij->", resid, resid, dtype=np.float64)) / n
         resid *= np.float32(1.0 / n)
         grad = np.zeros((h, w, c), dtype=np.float32)
-        dt = np.ascontiguousarray(self.directions.T)
         for r0, r1 in chunks:
-            fold_periodic(resid[r0 * grid.cols : r1 * grid.cols] @ dt, grid, c, out=grad, row_start=r0)
+            back = self.directions @ resid[r0 * grid.cols : r1 * grid.cols].T  # (k*k*C, n): folds fastest
+            fold_periodic(back, grid, c, out=grad, row_start=r0, transposed=True)
         return loss, grad
 
 

@@ -8,7 +8,14 @@ import pytest
 from core.patches import PatchGrid, exemplar_patches, fold_periodic, periodic_patches
 from core.resample import resize
 
-GRIDS = [(10, 12, 3, 1, (0, 0)), (11, 13, 4, 2, (1, 0)), (9, 9, 7, 3, (2, 1)), (16, 15, 5, 2, (0, 1))]
+GRIDS = [
+    (10, 12, 3, 1, (0, 0)),
+    (11, 13, 4, 2, (1, 0)),
+    (9, 9, 7, 3, (2, 1)),
+    (16, 15, 5, 2, (0, 1)),
+    (20, 15, 5, 5, (3, 2)),  # non-overlapping fast path, sizes divisible by k
+    (23, 17, 5, 5, (4, 1)),  # non-overlapping fast path, last patches wrap over the first
+]
 
 
 @pytest.mark.parametrize(("h", "w", "k", "s", "off"), GRIDS)
@@ -33,11 +40,17 @@ def test_fold_is_the_adjoint_of_extraction(h: int, w: int, k: int, s: int, off: 
     lhs = float((periodic_patches(y, grid).astype(np.float64) * v).sum())
     rhs = float((fold_periodic(v, grid, 2).astype(np.float64) * y).sum())
     assert lhs == pytest.approx(rhs, rel=1e-5)
+    transposed = fold_periodic(np.ascontiguousarray(v.T), grid, 2, transposed=True)
+    np.testing.assert_allclose(transposed, fold_periodic(v, grid, 2), atol=1e-5)
 
 
 def test_chunked_extraction_and_folding_match_whole() -> None:
     rng = np.random.default_rng(2)
-    grid = PatchGrid(17, 19, 5, 2, (1, 1))
+    for grid in (PatchGrid(17, 19, 5, 2, (1, 1)), PatchGrid(17, 19, 5, 5, (4, 2))):
+        _check_chunks(grid, rng)
+
+
+def _check_chunks(grid: PatchGrid, rng: np.random.Generator) -> None:
     x = rng.random((17, 19, 3)).astype(np.float32)
     whole = periodic_patches(x, grid)
     parts = np.concatenate([periodic_patches(x, grid, 0, 3), periodic_patches(x, grid, 3, None)])
