@@ -69,9 +69,13 @@ class SynthesisConfig:
         gradient) or "lbfgs" (default "adam", chosen by measurement: see
         benchmarks/).
     learning_rate:
-        Step size in pixel-value units (for "gradient" and "adam") or the
-        first line-search trial (for "cg" and "lbfgs"), 1e-5 to 1 (default
-        0.01).
+        Step size in pixel-value units at the coarsest level (for "gradient"
+        and "adam") or the first line-search trial (for "cg" and "lbfgs"),
+        1e-5 to 1 (default 0.01).
+    learning_rate_fine:
+        The same at the finest level; levels in between interpolate
+        geometrically, 1e-5 to 1 (default 0.002). Small steps at fine levels
+        refine the layout the coarse levels found instead of redoing it.
     resample_every:
         Iterations between redraws of the projection directions for "cg" and
         "lbfgs" (their memory resets then), 1 to 100 (default 10). "gradient"
@@ -104,6 +108,7 @@ class SynthesisConfig:
     coherence_stride: int = 3
     optimizer: OptimizerName = "adam"
     learning_rate: float = 0.01
+    learning_rate_fine: float = 0.002
     resample_every: int = 10
     max_patches: int = 16384
     exemplar_samples: int = 32768
@@ -143,6 +148,7 @@ class SynthesisConfig:
         _check_range("coherence_every", self.coherence_every, 1, 100)
         _check_range("coherence_stride", self.coherence_stride, 1, 8)
         _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)
+        _check_range("learning_rate_fine", self.learning_rate_fine, 1e-5, 1.0)
         _check_range("resample_every", self.resample_every, 1, 100)
         _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
@@ -177,7 +183,7 @@ _PRESETS: dict[str, SynthesisConfig] = {
         iterations_coarse=150,
         iterations_fine=15,
         coherence_levels=2,
-        max_patches=131072,
+        max_patches=8192,
         exemplar_samples=16384,
     ),
     "standard": SynthesisConfig(),
@@ -186,7 +192,7 @@ _PRESETS: dict[str, SynthesisConfig] = {
         iterations_coarse=400,
         iterations_fine=80,
         coherence_levels=4,
-        max_patches=524288,
+        max_patches=65536,
         exemplar_samples=65536,
     ),
 }

@@ -114,16 +114,22 @@ class Adam(Optimizer):
             self.v = np.zeros_like(x)
             self.t = 0
         self.t += 1
-        b1, b2 = np.float32(self.beta1), np.float32(self.beta2)
-        self.m *= b1
-        self.m += (1 - b1) * grad
-        self.v *= b2
-        self.v += (1 - b2) * grad * grad
-        mhat_scale = np.float32(self.learning_rate / (1 - self.beta1**self.t))
-        vhat_scale = np.float32(1.0 / (1 - self.beta2**self.t))
-        denom = np.sqrt(self.v * vhat_scale)
-        denom += np.float32(1e-12)
-        return x - mhat_scale * self.m / denom, loss
+        m, v = self.m, self.v
+        # In place, one scratch buffer: at 2048 px each temporary is 48 MiB.
+        m *= np.float32(self.beta1)
+        m += np.float32(1 - self.beta1) * grad
+        v *= np.float32(self.beta2)
+        np.multiply(grad, grad, out=grad)
+        grad *= np.float32(1 - self.beta2)
+        v += grad
+        step = grad  # reuse the gradient's memory for the step
+        np.sqrt(v, out=step)
+        step *= np.float32(1.0 / np.sqrt(1 - self.beta2**self.t))
+        step += np.float32(1e-12)
+        np.divide(m, step, out=step)
+        step *= np.float32(self.learning_rate / (1 - self.beta1**self.t))
+        np.subtract(x, step, out=step)
+        return step, loss
 
 
 class _LineSearchOptimizer(Optimizer):

@@ -133,6 +133,14 @@ def fold_periodic(
         out = np.zeros((h, w, c), dtype=np.float32)
     n = values.shape[1] if transposed else values.shape[0]
     rows, cols = n // grid.cols, grid.cols
+    shift = ((grid.offset[0] + row_start * s) % h, grid.offset[1] % w)
+    if s == k and transposed:
+        # Non-overlapping patches: the canvas is one transposition of the values.
+        tiles = values.reshape(k, k, c, rows, cols).transpose(3, 0, 4, 1, 2).reshape(rows * k, cols * k, c)
+        if tiles.shape[:2] != (h, w):
+            tiles = _wrap(tiles, h, w)
+        out += np.roll(tiles, shift, axis=(0, 1))
+        return out
     blocks = -(-k // s)
     phases = np.zeros((s, s, c, rows + blocks, cols + blocks), dtype=np.float32)
     for dy in range(k):
@@ -147,14 +155,18 @@ def fold_periodic(
             phases[ry, rx, :, qy : qy + rows, qx : qx + cols] += plane
     canvas = phases.transpose(2, 3, 0, 4, 1).reshape(c, (rows + blocks) * s, (cols + blocks) * s)
     # canvas row r is image row (offset + row_start * s + r) mod H; wrap it onto the image.
-    wrapped = np.zeros((c, h, w), dtype=np.float32)
-    for y in range(0, canvas.shape[1], h):
-        for x in range(0, canvas.shape[2], w):
-            part = canvas[:, y : y + h, x : x + w]
-            wrapped[:, : part.shape[1], : part.shape[2]] += part
-    shift = ((grid.offset[0] + row_start * s) % h, grid.offset[1] % w)
-    out += np.roll(wrapped, shift, axis=(1, 2)).transpose(1, 2, 0)
+    out += np.roll(_wrap(canvas.transpose(1, 2, 0), h, w), shift, axis=(0, 1))
     return out
+
+
+def _wrap(canvas: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Fold an (H', W', C) canvas larger than (h, w) onto (h, w, C), wrapping around."""
+    wrapped = np.zeros((h, w, canvas.shape[2]), dtype=np.float32)
+    for y in range(0, canvas.shape[0], h):
+        for x in range(0, canvas.shape[1], w):
+            part = canvas[y : y + h, x : x + w]
+            wrapped[: part.shape[0], : part.shape[1]] += part
+    return wrapped
 
 
 def valid_patch_corners(height: int, width: int, size: int) -> tuple[int, int]:

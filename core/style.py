@@ -26,12 +26,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from .nearest import PatchMatcher
+from .parallel import parallel_map
 from .patches import PatchGrid, exemplar_patches, fold_periodic, periodic_patches
 
 _HIST_BINS = 1024  # most bins per direction when matching by histogram
 _SORT_BELOW = 16384  # quantile tables of fewer samples are exact (sorting is cheaper there)
 _QUANTILE_LEVELS = 2048
-_CHUNK_ELEMENTS = 1 << 23  # patch-matrix elements processed at once (32 MiB float32)
 
 
 def random_directions(dim: int, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -175,8 +175,10 @@ class SlicedPatchTerm:
 
     Notes
     -----
-    Memory: the projections, (n, directions) float32, plus one chunk of
-    patch vectors of at most 32 MiB.
+    Memory: the patch matrix (n, k*k*C) and its backprojection, plus the
+    projections (n, directions), float32; n is at most max_patches, or one
+    patch per k x k block on larger images. The directions are processed
+    as two halves in parallel threads.
     """
 
     def __init__(
@@ -216,17 +218,27 @@ class SlicedPatchTerm:
     def resample(self, height: int, width: int) -> None:
         """Draw new directions and grid offset; recompute the target quantiles."""
         self.directions = random_directions(self.dim, self.count, self.rng)
-        table = np.zeros((_QUANTILE_LEVELS, self.count), dtype=np.float64)
-        for w, s in zip(self.weights, self.samples):
-            if w > 0:
-                quantiles = quantile_table if self.exact else quantile_table_fast
-                table += w * quantiles(s @ self.directions, self.levels)
-        self.table = table.astype(np.float32)
+        quantiles = quantile_table if self.exact else quantile_table_fast
+
+        def table_of(cols: slice) -> np.ndarray:
+            table = np.zeros((_QUANTILE_LEVELS, cols.stop - cols.start), dtype=np.float64)
+            for w, s in zip(self.weights, self.samples):
+                if w > 0:
+                    table += w * quantiles(s @ self.directions[:, cols], self.levels)
+            return table.astype(np.float32)
+
+        self.table = np.concatenate(parallel_map(table_of, self._parts()), axis=1)
         stride = 1
         while stride < self.k and (-(-height // stride)) * (-(-width // stride)) > self.max_patches:
             stride += 1
         self.stride = stride
         self.offset = (int(self.rng.integers(stride)), int(self.rng.integers(stride)))
+
+    def _parts(self) -> list[slice]:
+        """The direction blocks processed in parallel (always the same split, so
+        results do not depend on the number of cores)."""
+        half = self.count // 2
+        return [slice(0, half), slice(half, self.count)]
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss 0.5 * mean((p - t)^2) over patches and directions, and its gradient.
@@ -235,21 +247,20 @@ class SlicedPatchTerm:
         """
         h, w, c = x.shape
         grid = self.grid(h, w)
-        rows_per_chunk = max(1, _CHUNK_ELEMENTS // (grid.cols * self.dim))
-        chunks = [(r, min(r + rows_per_chunk, grid.rows)) for r in range(0, grid.rows, rows_per_chunk)]
-        proj = np.empty((grid.count, self.count), dtype=np.float32)
-        for r0, r1 in chunks:
-            proj[r0 * grid.cols : r1 * grid.cols] = periodic_patches(x, grid, r0, r1) @ self.directions
+        patches = periodic_patches(x, grid)
         match = match_exact if self.exact else match_histogram
-        resid = proj - match(proj, self.levels, self.table)
-        n = resid.size
-        loss = 0.5 * float(np.einsum("ij,ij->", resid, resid, dtype=np.float64)) / n
-        resid *= np.float32(1.0 / n)
-        grad = np.zeros((h, w, c), dtype=np.float32)
-        for r0, r1 in chunks:
-            back = self.directions @ resid[r0 * grid.cols : r1 * grid.cols].T  # (k*k*C, n): folds fastest
-            fold_periodic(back, grid, c, out=grad, row_start=r0, transposed=True)
-        return loss, grad
+        scale = 1.0 / (grid.count * self.count)
+
+        def part(cols: slice) -> tuple[float, np.ndarray]:
+            proj = patches @ self.directions[:, cols]
+            resid = proj - match(proj, self.levels, self.table[:, cols])
+            loss = 0.5 * scale * float(np.einsum("ij,ij->", resid, resid, dtype=np.float64))
+            resid *= np.float32(scale)
+            return loss, self.directions[:, cols] @ resid.T  # (k*k*C, n): folds fastest
+
+        (loss0, back), (loss1, back1) = parallel_map(part, self._parts())
+        back += back1
+        return loss0 + loss1, fold_periodic(back, grid, c, transposed=True)
 
 
 class CoherenceTerm:

@@ -69,6 +69,7 @@ class Level:
     scale: float
     iterations: int
     coherence: bool
+    learning_rate: float
 
 
 def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int]) -> list[Level]:
@@ -93,6 +94,7 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int]) -> list[
                 width=max(1, round(config.width * scale)),
                 scale=scale,
                 iterations=max(1, iters),
+                learning_rate=config.learning_rate * (config.learning_rate_fine / config.learning_rate) ** t,
                 coherence=depth < config.coherence_levels and smallest * scale >= 2 * config.patch_size,
             )
         )
@@ -309,6 +311,7 @@ class Synthesizer:
                 sliced, coherence, coherence_weight=cfg.coherence_weight, refresh_every=draws_per_refresh
             )
             optimizer.reset()
+            optimizer.learning_rate = level.learning_rate
             stage = f"level {li + 1} of {len(self.levels)} ({level.width}x{level.height})"
             for it in range(level.iterations):
                 with single_threaded_blas():

@@ -14,6 +14,7 @@ GRIDS = [
     (9, 9, 7, 3, (2, 1)),
     (16, 15, 5, 2, (0, 1)),
     (20, 15, 5, 5, (3, 2)),  # non-overlapping fast path, sizes divisible by k
+    (20, 15, 5, 5, (0, 0)),
     (23, 17, 5, 5, (4, 1)),  # non-overlapping fast path, last patches wrap over the first
 ]
 
