@@ -93,12 +93,12 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, bits: int = 
     if bits == 16 and ext != ".jpg" and ext != ".jpeg":
         q = np.round(a * 65535.0).astype(np.uint16)
         if c == 1:
-            pil = image_mod.fromarray(q[:, :, 0], mode="I;16")
+            pil = image_mod.fromarray(q[:, :, 0])  # uint16 -> mode I;16
         else:
             raise ImageFileError("16-bit output is supported for grey images only; use 8 bits for colour")
     else:
         q8 = np.round(a * 255.0).astype(np.uint8)
-        pil = image_mod.fromarray(q8[:, :, 0] if c == 1 else q8, mode={1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[c])
+        pil = image_mod.fromarray(q8[:, :, 0] if c == 1 else q8)  # L, LA, RGB or RGBA from the shape
     fd, tmp = tempfile.mkstemp(prefix=".gass-", suffix=ext, dir=p.parent)
     os.close(fd)
     try:
