@@ -74,7 +74,7 @@ class SynthesisConfig:
         1e-5 to 1 (default 0.01).
     learning_rate_fine:
         The same at the finest level; levels in between interpolate
-        geometrically, 1e-5 to 1 (default 0.002). Small steps at fine levels
+        geometrically, 1e-5 to 1 (default 0.005). Small steps at fine levels
         refine the layout the coarse levels found instead of redoing it.
     resample_every:
         Iterations between redraws of the projection directions for "cg" and
@@ -108,7 +108,7 @@ class SynthesisConfig:
     coherence_stride: int = 3
     optimizer: OptimizerName = "adam"
     learning_rate: float = 0.01
-    learning_rate_fine: float = 0.002
+    learning_rate_fine: float = 0.005
     resample_every: int = 10
     max_patches: int = 16384
     exemplar_samples: int = 32768
