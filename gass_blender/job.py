@@ -1,0 +1,281 @@
+"""The stepping object behind every synthesis: NumPy only, never bpy.
+
+:class:`SynthesisJob` wraps one :class:`core.Synthesizer` and runs its
+``steps()`` either on the calling thread (``step()``, ``run()``: execute(),
+the command line, tests) or on a worker thread (``start()``: the modal
+operator). The worker only touches NumPy; the main thread reads what it
+publishes (progress, a preview already in Blender's pixel layout, the result)
+through :meth:`snapshot` and :meth:`take_preview`, which only take a lock and
+copy a few numbers. bpy is not thread-safe: nothing in this module imports it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import pixels
+from .core import GassError, Progress, SynthesisConfig, Synthesizer
+
+#: Errors of a run that are the user's input, not a bug: shown as a report.
+USER_ERRORS: tuple[type[BaseException], ...] = (GassError, FloatingPointError, MemoryError)
+
+
+class JobState(enum.Enum):
+    """Where a job is; FINISHED, CANCELLED and FAILED are final."""
+
+    READY = "ready"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the main thread may know about a job at one moment.
+
+    Attributes
+    ----------
+    state:
+        The :class:`JobState`.
+    fraction:
+        Overall progress, 0 to 1, non-decreasing; 1 when finished.
+    stage:
+        Human-readable stage, e.g. "level 3 of 9 (128x128)".
+    steps:
+        Engine steps done so far.
+    error:
+        One-line message when ``state`` is FAILED, else None.
+    """
+
+    state: JobState
+    fraction: float
+    stage: str
+    steps: int
+    error: str | None
+
+
+def describe_error(err: BaseException) -> str:
+    """A one-line, user-readable message for an error raised by the engine."""
+    if isinstance(err, MemoryError):
+        return "the synthesis ran out of memory; choose a smaller output size or fewer/smaller exemplars"
+    if isinstance(err, FloatingPointError):
+        return f"{err}; try another seed or the 'standard' quality"
+    if isinstance(err, GassError):
+        return str(err)
+    return f"internal error: {type(err).__name__}: {err}"
+
+
+class SynthesisJob:
+    """One synthesis, run a step at a time, synchronously or on a worker thread.
+
+    Parameters
+    ----------
+    exemplars:
+        (H, W, C) float32 arrays, top row first, in the encoding the output
+        should have (see :func:`bridge.plan_output`).
+    weights:
+        One weight >= 0 per exemplar.
+    config, seed:
+        Passed to :class:`core.Synthesizer`, which validates everything here
+        and raises :class:`core.GassError` on bad input.
+    preview_interval:
+        Least time in seconds between two previews (0: after every step).
+        A preview costs a resize at output size, so it is also spaced to at
+        least 4x its own cost (at most ~20% of the worker's time).
+
+    Notes
+    -----
+    Use either the synchronous methods (:meth:`step`, :meth:`run`) or
+    :meth:`start`, never both on one job.
+    """
+
+    def __init__(
+        self,
+        exemplars: Sequence[np.ndarray],
+        weights: Sequence[float] | None,
+        config: SynthesisConfig,
+        seed: int,
+        *,
+        preview_interval: float = 0.25,
+    ) -> None:
+        self.synth = Synthesizer(list(exemplars), weights, config, seed)
+        self.config = config
+        self.preview_interval = preview_interval
+        self._steps: Generator[Progress, None, None] = self.synth.steps()  # type: ignore[assignment]
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state = JobState.READY
+        self._fraction = 0.0
+        self._stage = "starting"
+        self._count = 0
+        self._error: str | None = None
+        self._exception: BaseException | None = None
+        self._preview: np.ndarray | None = None
+        self._preview_serial = 0
+        self._taken_serial = 0
+        self._next_preview = 0.0
+        self._result_pixels: np.ndarray | None = None
+
+    # -- running -------------------------------------------------------------
+
+    def step(self, count: int = 1) -> bool:
+        """Run up to ``count`` engine steps on the calling thread; True while work remains."""
+        if self._thread is not None:
+            raise RuntimeError("this job runs on a worker thread; use snapshot() and take_preview()")
+        return all(self._advance(capture_all=False) for _ in range(count))
+
+    def run(self, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
+        """Run to the end on the calling thread, calling ``callback`` after every step."""
+        while self.step():
+            if callback is not None:
+                callback(self.snapshot())
+        final = self.snapshot()
+        if callback is not None:
+            callback(final)
+        return final
+
+    def start(self) -> None:
+        """Run the remaining steps on a daemon worker thread."""
+        if self._thread is not None:
+            raise RuntimeError("the job has already been started")
+        self._thread = threading.Thread(target=self._work, name="gass-synthesis", daemon=True)
+        with self._lock:
+            if self._state is JobState.READY:
+                self._state = JobState.RUNNING
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the job to stop; the worker stops before its next step.
+
+        Does not wait: call :meth:`join` to wait for the worker (it finishes
+        the step under way, well under a second).
+        """
+        self._cancel.set()
+        with self._lock:
+            if self._state in (JobState.READY, JobState.RUNNING) and self._thread is None:
+                self._state = JobState.CANCELLED
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker thread; True when it has ended (or never started)."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def threaded(self) -> bool:
+        """True when :meth:`start` has been called."""
+        return self._thread is not None
+
+    def _work(self) -> None:
+        while self._advance(capture_all=True):
+            pass
+
+    def _advance(self, *, capture_all: bool) -> bool:
+        """One engine step; publishes progress, maybe a preview, or the end state."""
+        with self._lock:
+            if self._state in (JobState.FINISHED, JobState.CANCELLED, JobState.FAILED):
+                return False
+            self._state = JobState.RUNNING
+        if self._cancel.is_set():
+            self._steps.close()
+            with self._lock:
+                self._state = JobState.CANCELLED
+            return False
+        try:
+            progress = next(self._steps)
+        except StopIteration:
+            result = pixels.to_blender(self.synth.result)
+            with self._lock:
+                self._result_pixels = result
+                self._fraction = 1.0
+                self._stage = "finished"
+                self._state = JobState.FINISHED
+            return False
+        except USER_ERRORS as err:
+            self._fail(err)
+            return False
+        except Exception as err:
+            if not capture_all:
+                raise
+            self._fail(err)
+            return False
+        preview = None
+        now = time.perf_counter()
+        if now >= self._next_preview:
+            preview = pixels.to_blender(progress.preview())
+            cost = time.perf_counter() - now
+            self._next_preview = time.perf_counter() + max(self.preview_interval, 4.0 * cost)
+        with self._lock:
+            self._count += 1
+            self._fraction = max(self._fraction, min(1.0, float(progress.fraction)))
+            self._stage = progress.stage
+            if preview is not None:
+                self._preview = preview
+                self._preview_serial += 1
+        return True
+
+    def _fail(self, err: BaseException) -> None:
+        with self._lock:
+            self._exception = err
+            self._error = describe_error(err)
+            self._state = JobState.FAILED
+
+    # -- reading (any thread) --------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current state, progress and stage (cheap: a lock and a few numbers)."""
+        with self._lock:
+            return Snapshot(self._state, self._fraction, self._stage, self._count, self._error)
+
+    def take_preview(self) -> np.ndarray | None:
+        """The newest preview not taken yet, as Blender's flat RGBA float32; else None."""
+        with self._lock:
+            if self._preview is None or self._preview_serial == self._taken_serial:
+                return None
+            self._taken_serial = self._preview_serial
+            return self._preview
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception that made the job fail, if any."""
+        return self._exception
+
+    @property
+    def result(self) -> np.ndarray:
+        """The finished texture: (height, width, C) float32, top row first."""
+        return self.synth.result
+
+    @property
+    def result_pixels(self) -> np.ndarray:
+        """The finished texture as Blender's flat RGBA float32 (bottom row first)."""
+        with self._lock:
+            if self._result_pixels is None:
+                raise RuntimeError("the job has not finished")
+            return self._result_pixels
+
+    @property
+    def total_steps(self) -> int:
+        """Engine steps of the whole run (sum of the iterations of all levels)."""
+        return sum(level.iterations for level in self.synth.levels)
+
+
+def eta_text(fraction: float, elapsed: float) -> str:
+    """'about 2 min left' from the fraction done and the seconds spent so far."""
+    if fraction <= 0.02 or elapsed < 2.0:
+        return ""
+    left = elapsed * (1.0 - fraction) / fraction
+    if not math.isfinite(left):
+        return ""
+    if left < 60:
+        return f"about {max(1, round(left))} s left"
+    return f"about {round(left / 60)} min left"

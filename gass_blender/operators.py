@@ -1,0 +1,325 @@
+"""Operators: synthesize (modal in the UI, synchronous in scripts), cancel, exemplar list."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import bpy
+
+from . import bridge
+from .core import GassError
+from .job import JobState
+from .properties import scene_settings as _settings
+from .session import BUSY_MESSAGE, SynthesisSession, active_session
+
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    Result = set[OperatorReturnItems]
+
+#: Seconds between timer events of the modal operator. Each event only polls
+#: the worker thread and, a few times per second, copies a preview.
+TIMER_STEP = 0.05
+
+_REDRAW_AREAS = {"NODE_EDITOR", "IMAGE_EDITOR", "VIEW_3D", "PROPERTIES"}
+
+
+def _redraw(context: bpy.types.Context) -> None:
+    screen = context.screen
+    if screen is None:
+        return
+    for area in screen.areas:
+        if area.type in _REDRAW_AREAS:
+            area.tag_redraw()
+
+
+class GASS_OT_synthesize(bpy.types.Operator):
+    """Synthesize a new seamless texture from the exemplars into the active material"""
+
+    bl_idname = "gass.synthesize"
+    bl_label = "Synthesize"
+    # No REGISTER: "Repeat Last" would re-run a minutes-long synthesis synchronously.
+    bl_options = {"UNDO"}
+
+    _session: SynthesisSession | None = None
+    _timer: bpy.types.Timer | None = None
+    _space_image: str | None = None
+    _space: bpy.types.SpaceImageEditor | None = None
+    _last_update = 0.0
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if active_session() is not None:
+            cls.poll_message_set(BUSY_MESSAGE)
+            return False
+        settings = _settings(context)
+        if settings is None or not any(item.image is not None for item in settings.exemplars):
+            cls.poll_message_set("Add an exemplar image first (the + button or Add Active Image)")
+            return False
+        return True
+
+    # -- synchronous: scripts, blender -b, module mode ---------------------------
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        try:
+            session = SynthesisSession.from_context(context)
+            session.begin(threaded=False)
+        except GassError as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        try:
+            snap = session.run_to_end()
+            if snap.state is not JobState.FINISHED:
+                raise GassError(snap.error or f"the synthesis stopped ({snap.state.value})")
+            image = session.finish()
+        except GassError as err:
+            session.cancel()
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        except BaseException:
+            session.cancel()  # never leave a half-made image or changed link behind
+            raise
+        self._report_done(session, image)
+        return {"FINISHED"}
+
+    # -- modal: the UI -----------------------------------------------------------
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            session = SynthesisSession.from_context(context)
+            session.begin(threaded=True)
+        except GassError as err:
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        self._session = session
+        space = context.space_data
+        if isinstance(space, bpy.types.SpaceImageEditor):
+            self._space = space
+            self._space_image = space.image.name if space.image is not None else None
+            space.image = session.image()
+        wm = context.window_manager
+        assert wm is not None
+        self._timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.modal_handler_add(self)
+        self._show_status(context)
+        for warning in session.warnings:
+            self.report({"WARNING"}, warning)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
+        session = self._session
+        if session is None or session.closed:
+            self._stop(context)
+            return {"CANCELLED"}
+        if (event.type in {"ESC", "RIGHTMOUSE"} and event.value == "PRESS") or session.cancel_requested:
+            self._abort(context, session)
+            self.report({"INFO"}, "GASS: synthesis cancelled; nothing was changed")
+            return {"CANCELLED"}
+        if event.type in {"Z", "Y"} and (event.ctrl or event.oskey):
+            self.report({"WARNING"}, "Undo is off while GASS synthesizes: press Esc to cancel first")
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        now = time.perf_counter()
+        if now - self._last_update < TIMER_STEP * 0.5:  # another add-on's timer: nothing new yet
+            return {"PASS_THROUGH"}
+        self._last_update = now
+        try:
+            snap = session.update()
+        except GassError as err:
+            self._abort(context, session)
+            self.report({"ERROR"}, str(err))
+            return {"CANCELLED"}
+        _redraw(context)
+        if snap.state is JobState.FINISHED:
+            try:
+                image = session.finish()
+            except GassError as err:
+                self._abort(context, session)
+                self.report({"ERROR"}, str(err))
+                return {"CANCELLED"}
+            self._stop(context)
+            self._report_done(session, image)
+            return {"FINISHED"}
+        if snap.state in (JobState.FAILED, JobState.CANCELLED):
+            self._abort(context, session)
+            if session.job.exception is not None and snap.error and snap.error.startswith("internal error"):
+                import traceback
+
+                traceback.print_exception(session.job.exception)
+            self.report({"ERROR"}, f"GASS: {snap.error or 'the synthesis stopped'}")
+            return {"CANCELLED"}
+        self._show_status(context)
+        return {"PASS_THROUGH"}
+
+    def cancel(self, context: bpy.types.Context) -> None:
+        """Blender ends the operator (window closed, another file loaded): stop and restore.
+
+        The editor remembered in invoke() may already be freed here, so it is
+        not touched; a load_pre handler has restored the file before a load.
+        """
+        if self._session is not None:
+            self._session.cancel()
+        self._space = None
+        self._stop(context)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _abort(self, context: bpy.types.Context, session: SynthesisSession) -> None:
+        session.cancel()
+        if self._space is not None:
+            with contextlib.suppress(ReferenceError):  # the editor may be gone
+                self._space.image = bpy.data.images.get(self._space_image) if self._space_image else None
+        self._stop(context)
+
+    def _stop(self, context: bpy.types.Context) -> None:
+        wm = context.window_manager
+        if self._timer is not None and wm is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        _redraw(context)
+
+    def _show_status(self, context: bpy.types.Context) -> None:
+        if context.workspace is not None and self._session is not None:
+            context.workspace.status_text_set(self._session.status_text())
+
+    def _report_done(self, session: SynthesisSession, image: bpy.types.Image) -> None:
+        seconds = time.perf_counter() - session.started
+        for warning in session.warnings:
+            self.report({"WARNING"}, warning)
+        self.report(
+            {"INFO"},
+            f"GASS: '{image.name}' ({session.width}x{session.height}) made in {seconds:.1f} s, "
+            f"shown in {session.target.describe()}",
+        )
+
+
+class GASS_OT_cancel(bpy.types.Operator):
+    """Stop the running synthesis; the file stays as it was before it started"""
+
+    bl_idname = "gass.cancel"
+    bl_label = "Cancel Synthesis"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if active_session() is None:
+            cls.poll_message_set("No synthesis is running")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        session = active_session()
+        if session is not None:
+            if session.job.threaded:
+                session.cancel_requested = True  # the modal operator cancels on its next timer event
+            else:
+                session.cancel()
+        return {"FINISHED"}
+
+
+class GASS_OT_exemplar_add(bpy.types.Operator):
+    """Add an empty row to the exemplar list; pick its image in the row"""
+
+    bl_idname = "gass.exemplar_add"
+    bl_label = "Add Exemplar"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _settings(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        assert settings is not None
+        settings.exemplars.add()
+        settings.active_exemplar = len(settings.exemplars) - 1
+        return {"FINISHED"}
+
+
+class GASS_OT_exemplar_remove(bpy.types.Operator):
+    """Remove the selected row of the exemplar list (the image itself stays)"""
+
+    bl_idname = "gass.exemplar_remove"
+    bl_label = "Remove Exemplar"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        settings = _settings(context)
+        if settings is None or len(settings.exemplars) == 0:
+            cls.poll_message_set("The exemplar list is empty")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        assert settings is not None
+        index = min(settings.active_exemplar, len(settings.exemplars) - 1)
+        settings.exemplars.remove(index)
+        settings.active_exemplar = max(0, index - 1)
+        return {"FINISHED"}
+
+
+def active_image(context: bpy.types.Context) -> tuple[bpy.types.Image | None, str]:
+    """The image 'Add Active Image' would add, or None and why not."""
+    space = context.space_data
+    if isinstance(space, bpy.types.SpaceImageEditor):
+        if space.image is None:
+            return None, "Open or pick an image in this Image Editor first"
+        return space.image, ""
+    node = None
+    if isinstance(space, bpy.types.SpaceNodeEditor) and space.edit_tree is not None:
+        active = space.edit_tree.nodes.active
+        node = active if isinstance(active, bpy.types.ShaderNodeTexImage) else None
+        if active is not None and node is None:
+            return None, f"The active node '{active.name}' is not an Image Texture node: click one"
+    else:
+        obj = context.active_object
+        node = bridge.active_image_node(obj.active_material if obj is not None else None)
+    if node is None:
+        return None, "Click an Image Texture node (it becomes the active node) in the Shader Editor"
+    if node.image is None:
+        return None, f"The active Image Texture node '{node.name}' has no image"
+    return node.image, ""
+
+
+class GASS_OT_exemplar_add_active(bpy.types.Operator):
+    """Add the image of the active Image Texture node (or of this Image Editor) as an exemplar"""
+
+    bl_idname = "gass.exemplar_add_active"
+    bl_label = "Add Active Image"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if _settings(context) is None:
+            return False
+        image, why = active_image(context)
+        if image is None:
+            cls.poll_message_set(why)
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        image, why = active_image(context)
+        if settings is None or image is None:
+            self.report({"ERROR"}, why or "No scene")
+            return {"CANCELLED"}
+        items = settings.exemplars
+        for i, item in enumerate(items):
+            if item.image == image:
+                settings.active_exemplar = i
+                self.report({"INFO"}, f"'{image.name}' is already an exemplar")
+                return {"CANCELLED"}
+        item = items.add()
+        item.image = image
+        item.weight = 1.0
+        settings.active_exemplar = len(items) - 1
+        return {"FINISHED"}

@@ -1,0 +1,1 @@
+"""Tests in the real Blender (the bpy module): see conftest.py."""

@@ -1,0 +1,66 @@
+"""Registration: operator ids, panels, preferences, disable and enable again."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.blender
+
+OPERATORS = {
+    "gass.synthesize",
+    "gass.cancel",
+    "gass.exemplar_add",
+    "gass.exemplar_remove",
+    "gass.exemplar_add_active",
+}
+
+
+def registered_operators(bpy: ModuleType) -> set[str]:
+    return {f"gass.{name}" for name in dir(bpy.ops.gass) if hasattr(bpy.types, f"GASS_OT_{name}")}
+
+
+def test_operator_ids(bpy: ModuleType, gass: ModuleType) -> None:
+    assert registered_operators(bpy) == OPERATORS
+    operator_classes = [cls for cls in gass.classes if issubclass(cls, bpy.types.Operator)]
+    assert {cls.bl_idname for cls in operator_classes} == OPERATORS
+    assert all(cls.bl_idname.count(".") == 1 and cls.__doc__ for cls in operator_classes)  # id and tooltip
+
+
+def test_panels_in_shader_and_image_editor(bpy: ModuleType, gass: ModuleType) -> None:
+    main, image = bpy.types.GASS_PT_main, bpy.types.GASS_PT_main_image
+    assert (main.bl_space_type, main.bl_region_type, main.bl_category) == ("NODE_EDITOR", "UI", "GASS")
+    assert (image.bl_space_type, image.bl_region_type, image.bl_category) == ("IMAGE_EDITOR", "UI", "GASS")
+
+
+def test_preferences_use_the_package_name(bpy: ModuleType, addon_name: str, gass: ModuleType) -> None:
+    assert gass.preferences.GASS_AP_preferences.bl_idname == addon_name
+    prefs = bpy.context.preferences.addons[addon_name].preferences
+    assert prefs.memory_budget_mb == 8192 and prefs.preview_interval > 0
+
+
+def test_scene_settings_defaults(bpy: ModuleType, scene: object) -> None:
+    s = bpy.context.scene.gass
+    assert (s.width, s.height, s.seed, s.quality) == (1024, 1024, 0, "standard")
+    assert len(s.exemplars) == 0
+
+
+def test_cli_command_registered(gass: ModuleType) -> None:
+    assert gass.cli._handle is not None
+
+
+def test_disable_then_enable_again(bpy: ModuleType, addon_name: str, gass: ModuleType) -> None:
+    bpy.ops.preferences.addon_disable(module=addon_name)
+    try:
+        assert not hasattr(bpy.types.Scene, "gass")
+        assert not hasattr(bpy.types, "GASS_OT_synthesize")
+        assert not hasattr(bpy.types, "GASS_PT_main")
+        assert gass.cli._handle is None
+        assert gass._abort_before_load not in bpy.app.handlers.load_pre
+    finally:
+        bpy.ops.preferences.addon_enable(module=addon_name)
+    assert hasattr(bpy.types.Scene, "gass")
+    assert registered_operators(bpy) == OPERATORS
+    bpy.ops.wm.read_homefile(use_empty=True)
+    assert bpy.context.scene.gass.width == 1024

@@ -1,0 +1,193 @@
+"""The stepping object the modal operator drives: progress, preview, cancel, threads.
+
+Module mode never runs timers or modal operators, so these tests call what the
+modal operator's timer events call (``SynthesisSession.update``) directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .helpers import Scene, pixels_of, tree_state
+
+pytestmark = pytest.mark.blender
+
+
+def start(bpy: ModuleType, gass: ModuleType, *, threaded: bool = False) -> Any:
+    session = gass.session.SynthesisSession.from_context(bpy.context)
+    session.begin(threaded=threaded)
+    return session
+
+
+def test_nothing_changes_before_begin(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, _ = scene.ready()
+    images, tree = {im.name for im in bpy.data.images}, tree_state(mat)
+    session = gass.session.SynthesisSession.from_context(bpy.context)
+    assert {im.name for im in bpy.data.images} == images and tree_state(mat) == tree
+    assert session.image() is None and gass.session.active_session() is None
+
+
+def test_progress_is_monotonic_reaches_one_and_previews_are_written(
+    bpy: ModuleType, gass: ModuleType, scene: Scene
+) -> None:
+    scene.ready()
+    session = start(bpy, gass)
+    session.job.preview_interval = 0.0  # a preview after every step
+    image = session.image()
+    assert image is not None and tuple(image.size) == (32, 32)
+    assert gass.session.active_session() is session
+    fractions = []
+    previews = []
+    while session.step():
+        snap = session.update()
+        fractions.append(snap.fraction)
+        if len(previews) < 3 or snap.steps % 50 == 0:
+            previews.append(pixels_of(image))
+    snap = session.update()
+    assert snap.state is gass.job.JobState.FINISHED and snap.fraction == 1.0
+    assert all(b >= a for a, b in itertools.pairwise(fractions))
+    assert 0 < fractions[0] < 0.05 and fractions[-1] <= 1.0
+    assert snap.steps == session.job.total_steps == len(fractions)
+    assert session.previews_written == snap.steps
+    assert previews[0].reshape(-1, 4)[:, :3].std() > 0  # the first preview is already an image
+    assert not np.array_equal(previews[0], previews[-1])  # and it changes while the engine works
+    out = session.finish()
+    assert out.packed_file is not None and gass.session.active_session() is None
+    assert np.abs(pixels_of(out) - session.job.result_pixels).max() <= 1 / 255  # stored as bytes
+
+
+def test_cancel_leaves_no_datablock_and_no_changed_link(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    """New node case: the Base Color was fed by another node; it is fed by it again after cancel."""
+    _, mat, _ = scene.ready()
+    tree = mat.node_tree
+    bsdf = next(n for n in tree.nodes if n.type == "BSDF_PRINCIPLED")
+    rgb = tree.nodes.new("ShaderNodeRGB")
+    tree.links.new(rgb.outputs[0], bsdf.inputs["Base Color"])
+    tree.nodes.active = rgb
+    images, before = {im.name for im in bpy.data.images}, tree_state(mat)
+    session = start(bpy, gass)
+    session.job.preview_interval = 0.0
+    assert tree_state(mat) != before  # linked for the live preview
+    session.step(20)
+    session.update()
+    session.cancel()
+    assert {im.name for im in bpy.data.images} == images
+    assert tree_state(mat) == before
+    assert gass.session.active_session() is None
+    session.cancel()  # idempotent
+
+
+def test_cancel_restores_the_active_image_node(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, exemplar = scene.ready()
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = exemplar
+    mat.node_tree.nodes.active = node
+    before = tree_state(mat)
+    session = start(bpy, gass)
+    assert node.image == session.image()
+    session.step(3)
+    session.cancel()
+    assert node.image == exemplar and tree_state(mat) == before
+
+
+def test_cancel_turns_use_nodes_off_again_on_blender_4(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, _ = scene.ready()
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = False
+    session = start(bpy, gass)
+    session.cancel()
+    if bpy.app.version < (5, 0, 0):
+        assert not mat.use_nodes
+
+
+def test_threaded_run_gives_the_synchronous_result(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    scene.ready(seed=11)
+    sync = start(bpy, gass)
+    sync.run_to_end()
+    expected = pixels_of(sync.finish())
+
+    threaded = start(bpy, gass, threaded=True)
+    assert threaded.job.threaded
+    with pytest.raises(RuntimeError):
+        threaded.step()  # the worker owns the engine now
+    assert threaded.job.join(timeout=120)  # wait for the worker (no sleeps as synchronisation)
+    snap = threaded.update()
+    assert snap.state is gass.job.JobState.FINISHED
+    assert np.array_equal(pixels_of(threaded.finish()), expected)
+
+
+def test_threaded_cancel(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, _ = scene.ready(width=64, height=64)
+    images, before = {im.name for im in bpy.data.images}, tree_state(mat)
+    session = start(bpy, gass, threaded=True)
+    session.cancel()
+    assert session.job.join(timeout=60)
+    assert session.job.snapshot().state is gass.job.JobState.CANCELLED
+    assert {im.name for im in bpy.data.images} == images and tree_state(mat) == before
+
+
+def test_main_thread_time_per_update_is_small(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    """What one timer event of the modal operator costs while the worker runs (256x256, draft)."""
+    scene.ready(width=256, height=256)
+    session = start(bpy, gass, threaded=True)
+    session.job.preview_interval = 0.1
+    deadline = time.perf_counter() + 60
+    while session.job.snapshot().state is gass.job.JobState.RUNNING and time.perf_counter() < deadline:
+        session.update()
+        session.job.join(timeout=0.05)  # the timer's period: the main thread is idle in between
+        if session.updates >= 60:
+            break
+    session.cancel()
+    session.job.join(timeout=60)
+    print(
+        f"\nmain thread per update: max {session.update_seconds_max * 1000:.1f} ms, "
+        f"mean {session.update_seconds_total / session.updates * 1000:.2f} ms over {session.updates} updates, "
+        f"{session.previews_written} previews"
+    )
+    assert session.previews_written >= 2
+    assert session.update_seconds_max < 0.1
+
+
+def test_output_image_removed_during_the_run(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, _ = scene.ready()
+    before = tree_state(mat)
+    session = start(bpy, gass)
+    session.job.preview_interval = 0.0
+    bpy.data.images.remove(session.image())
+    session.step()
+    with pytest.raises(gass.core.GassError, match="removed"):
+        session.update()
+    session.cancel()
+    assert tree_state(mat) == before
+
+
+def test_renamed_output_image_is_still_found(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    scene.ready()
+    session = start(bpy, gass)
+    session.image().name = "renamed by the artist"
+    session.run_to_end()
+    assert session.finish().name == "renamed by the artist"
+
+
+def test_loading_another_file_cancels_the_run(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, images_of: Callable[[], set[str]]
+) -> None:
+    scene.ready()
+    session = start(bpy, gass)
+    session.step(2)
+    bpy.ops.wm.read_homefile(use_empty=True)  # load_pre handler aborts and restores first
+    assert gass.session.active_session() is None and session.closed
+    assert bpy.ops.gass.synthesize.poll() is False  # no exemplars in the new file; not "busy"
+
+
+def test_eta_text(gass: ModuleType) -> None:
+    assert gass.job.eta_text(0.5, 30.0) == "about 30 s left"
+    assert gass.job.eta_text(0.25, 60.0) == "about 3 min left"
+    assert gass.job.eta_text(0.01, 60.0) == ""
