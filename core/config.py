@@ -52,7 +52,7 @@ class SynthesisConfig:
         at each resampling, 4 to 512 (default 48).
     iterations_coarse, iterations_fine:
         Optimizer iterations at the coarsest and at the finest level (levels
-        in between interpolate geometrically), 1 to 5000 (defaults 300, 40).
+        in between interpolate geometrically), 1 to 5000 (defaults 150, 40).
     coherence_levels:
         Number of finest levels that add the nearest-patch coherence term,
         0 to 8 (default 3).
@@ -100,7 +100,7 @@ class SynthesisConfig:
     scale_factor: float = 0.75
     coarsest_size: int = 32
     directions: int = 48
-    iterations_coarse: int = 300
+    iterations_coarse: int = 150
     iterations_fine: int = 40
     coherence_levels: int = 3
     coherence_weight: float = 1.0
@@ -180,7 +180,7 @@ class SynthesisConfig:
 _PRESETS: dict[str, SynthesisConfig] = {
     "draft": SynthesisConfig(
         directions=32,
-        iterations_coarse=150,
+        iterations_coarse=100,
         iterations_fine=15,
         coherence_levels=2,
         max_patches=8192,
@@ -189,7 +189,7 @@ _PRESETS: dict[str, SynthesisConfig] = {
     "standard": SynthesisConfig(),
     "high": SynthesisConfig(
         directions=64,
-        iterations_coarse=400,
+        iterations_coarse=300,
         iterations_fine=80,
         coherence_levels=4,
         max_patches=65536,

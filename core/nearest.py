@@ -89,8 +89,13 @@ class PatchMatcher:
         diff = fo - self.features[(ey * self.cols + ex).ravel()]
         return np.einsum("ij,ij->i", diff, diff).reshape(ey.shape)
 
-    def match(self, x: np.ndarray, grid: PatchGrid, *, iterations: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def match(
+        self, x: np.ndarray, grid: PatchGrid, *, iterations: int = 2, shift: tuple[int, int] = (0, 0)
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Refine and return the matches of the output patches on ``grid``.
+
+        ``shift`` is how far the grid moved since the last call (rows,
+        columns): the kept matches move with it.
 
         Returns
         -------
@@ -103,7 +108,8 @@ class PatchMatcher:
         fo = self._features_of(x, grid)
         if self.ey is None or self.ex is None or self.ey.shape != shape:
             self.ey, self.ex = self._initial(shape)
-        ey, ex = self.ey, self.ex
+        ey = np.clip(self.ey + shift[0], 0, self.rows - 1)
+        ex = np.clip(self.ex + shift[1], 0, self.cols - 1)
         best = self._cost(fo, ey, ex)
         s = grid.stride
 
