@@ -80,6 +80,7 @@ def prepare_exemplars(
     *,
     min_side: int,
     synthesize_alpha: bool,
+    names: Sequence[str] | None = None,
 ) -> PreparedExemplars:
     """Validate exemplars and weights and bring them to a common form.
 
@@ -96,6 +97,8 @@ def prepare_exemplars(
         Smallest allowed exemplar side (twice the patch size).
     synthesize_alpha:
         Keep alpha as a synthesized channel instead of dropping it.
+    names:
+        Names for messages (default "exemplar 1", "exemplar 2", ...).
 
     Raises
     ------
@@ -118,7 +121,7 @@ def prepare_exemplars(
     images: list[np.ndarray] = []
     kept: list[float] = []
     for i, (ex, wi) in enumerate(zip(exemplars, w), start=1):
-        name = f"exemplar {i}"
+        name = f"exemplar {i}" if names is None or i > len(names) else f"exemplar {names[i - 1]!r}"
         a = as_float_image(ex, name)
         h, wd = a.shape[:2]
         if min(h, wd) < min_side:

@@ -144,7 +144,7 @@ def _corners(height: int, width: int, size: int, count: int, rng: np.random.Gene
 
 def _patches(image: np.ndarray, size: int, index: np.ndarray) -> np.ndarray:
     """(n, size*size*C) float32 patches at flat corner indices ``index`` (no wrap-around)."""
-    windows = sliding_window_view(image, (size, size), axis=(0, 1))  # (h, w, C, k, k)
+    windows = sliding_window_view(image, (size, size), axis=(0, 1))  # type: ignore[call-overload]  # (h, w, C, k, k); numpy 1.26 stubs: axis tuple
     iy, ix = np.divmod(index, windows.shape[1])
     return windows[iy, ix].reshape(index.shape[0], -1)
 
@@ -821,7 +821,7 @@ def verbatim_fraction(
     h, w = out.shape[:2]
     stride = max(p // 2, int(np.ceil(np.sqrt((h - p + 1) * (w - p + 1) / max_queries))))
     gy, gx = np.meshgrid(np.arange(0, h - p + 1, stride), np.arange(0, w - p + 1, stride), indexing="ij")
-    windows = sliding_window_view(out, (p, p), axis=(0, 1))[gy.ravel(), gx.ravel()]  # (n, C, p, p)
+    windows = sliding_window_view(out, (p, p), axis=(0, 1))[gy.ravel(), gx.ravel()]  # type: ignore[call-overload]  # (n, C, p, p); numpy 1.26 stubs: axis tuple
     contrast = np.sqrt(np.mean((windows - windows.mean(axis=(2, 3), keepdims=True)) ** 2, axis=(1, 2, 3)))
     textured = contrast >= flat_std
     if not textured.any():
@@ -837,7 +837,7 @@ def verbatim_fraction(
         del db_feats
         q_feats = _block_features(_box_mean(out, block), block, gy, gx)
         match = _nearest((q_feats - mean) @ basis, db)
-    candidates = sliding_window_view(ex, (p, p), axis=(0, 1))[match // cols, match % cols]
+    candidates = sliding_window_view(ex, (p, p), axis=(0, 1))[match // cols, match % cols]  # type: ignore[call-overload]  # numpy 1.26 stubs: axis tuple
     diff = (query - candidates.reshape(match.shape[0], -1)).astype(np.float64)
     rms = np.sqrt(np.mean(diff * diff, axis=1))
     copy = (rms <= tolerance * contrast) & (rms <= max_difference)

@@ -88,7 +88,7 @@ def periodic_patches(image: np.ndarray, grid: PatchGrid, row_start: int = 0, row
     y0 = oy + row_start * s
     y1 = oy + (stop - 1) * s + k
     band = padded[y0:y1]
-    windows = sliding_window_view(band, (k, k), axis=(0, 1))[::s, ox::s][: stop - row_start, : grid.cols]
+    windows = sliding_window_view(band, (k, k), axis=(0, 1))[::s, ox::s][: stop - row_start, : grid.cols]  # type: ignore[call-overload]  # numpy 1.26 stubs: axis tuple
     # windows: (rows, cols, C, k, k) -> (rows, cols, k, k, C)
     return np.ascontiguousarray(windows.transpose(0, 1, 3, 4, 2)).reshape(-1, k * k * image.shape[2])
 
@@ -192,7 +192,7 @@ def exemplar_patches(image: np.ndarray, size: int, index: np.ndarray | None = No
     (n, k*k*C) float32 patch vectors.
     """
     c = image.shape[2]
-    windows = sliding_window_view(image, (size, size), axis=(0, 1))  # (h, w, C, k, k)
+    windows = sliding_window_view(image, (size, size), axis=(0, 1))  # type: ignore[call-overload]  # (h, w, C, k, k); numpy 1.26 stubs: axis tuple
     windows = windows.transpose(0, 1, 3, 4, 2)
     if index is None:
         return np.ascontiguousarray(windows).reshape(-1, size * size * c)

@@ -14,7 +14,7 @@ for the next step cancels.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,11 +53,15 @@ class Progress:
     iterations: int
     fraction: float
     loss: float
-    _preview: Callable[[], np.ndarray] = field(repr=False, compare=False)
+    _preview: Callable[[bool], np.ndarray] = field(repr=False, compare=False)
 
-    def preview(self) -> np.ndarray:
-        """The current image at output size: (height, width, C) float32."""
-        return self._preview()
+    def preview(self, *, smooth: bool = True) -> np.ndarray:
+        """The current image at output size: (height, width, C) float32.
+
+        ``smooth=False`` enlarges coarse levels by nearest neighbour, several
+        times cheaper at large sizes (for live previews).
+        """
+        return self._preview(smooth)
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,9 @@ class Synthesizer:
     seed:
         Seed of every random draw: same inputs, config and seed give the same
         output bit for bit on the same machine.
+    names:
+        Optional names of the exemplars (file or image names), used in error
+        messages instead of "exemplar 1", "exemplar 2", ...
 
     Raises
     ------
@@ -204,12 +211,15 @@ class Synthesizer:
         weights: Sequence[float] | None = None,
         config: SynthesisConfig | None = None,
         seed: int = 0,
+        *,
+        names: Sequence[str] | None = None,
     ) -> None:
         self.config = config if config is not None else SynthesisConfig()
         self.seed = int(seed)
         self.prepared: PreparedExemplars = prepare_exemplars(
             exemplars,
             weights,
+            names=names,
             min_side=2 * self.config.patch_size,
             synthesize_alpha=self.config.synthesize_alpha,
         )
@@ -241,14 +251,25 @@ class Synthesizer:
             raise RuntimeError("the synthesis has not finished; iterate steps() or call run()")
         return self._result
 
-    def preview(self) -> np.ndarray:
-        """The current image at output size (noise-free once started)."""
+    def preview(self, smooth: bool = True) -> np.ndarray:
+        """The current image at output size: (height, width, C) float32.
+
+        Coarse levels are enlarged by periodic cubic interpolation, or by
+        nearest neighbour (cheaper) when ``smooth`` is False. Black before
+        the first step.
+        """
         if self._result is not None:
             return self._result
+        cfg = self.config
         if self._x is None:
-            c = self.prepared.output_channels
-            return np.zeros((self.config.height, self.config.width, c), dtype=np.float32)
-        x = resize(self._x, self.config.height, self.config.width, periodic=True)
+            return np.zeros((cfg.height, cfg.width, self.prepared.output_channels), dtype=np.float32)
+        x = self._x
+        if smooth:
+            x = resize(x, cfg.height, cfg.width, periodic=True)
+        elif x.shape[:2] != (cfg.height, cfg.width):
+            rows = np.arange(cfg.height) * x.shape[0] // cfg.height
+            cols = np.arange(cfg.width) * x.shape[1] // cfg.width
+            x = x[rows][:, cols]
         return self.prepared.to_output(x)
 
     def _initial(self, level: Level, exemplars: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -264,7 +285,7 @@ class Synthesizer:
         noise = rng.standard_normal((level.height * level.width, c)) @ chol.T + mean
         return noise.reshape(level.height, level.width, c).astype(np.float32)
 
-    def steps(self) -> Iterator[Progress]:
+    def steps(self) -> Generator[Progress, None, None]:
         """Run the synthesis, yielding a :class:`Progress` after every iteration."""
         cfg = self.config
         rng = np.random.default_rng(self.seed)

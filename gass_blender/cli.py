@@ -74,7 +74,9 @@ def command(argv: list[str]) -> int:
             loaded.append(image)
             exemplars.append(bridge.read_exemplar(image, i, min_side=2 * config.patch_size))
         fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
-        job = SynthesisJob(arrays, args.weights, config, args.seed, preview_interval=float("inf"))
+        job = SynthesisJob(
+            arrays, args.weights, config, args.seed, preview_interval=float("inf"), names=[e.name for e in exemplars]
+        )
         start = time.perf_counter()
         shown = [-1.0]
 

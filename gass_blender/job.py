@@ -88,8 +88,11 @@ class SynthesisJob:
         and raises :class:`core.GassError` on bad input.
     preview_interval:
         Least time in seconds between two previews (0: after every step).
-        A preview costs a resize at output size, so it is also spaced to at
-        least 4x its own cost (at most ~20% of the worker's time).
+        A preview costs an enlargement to output size (nearest neighbour), so
+        it is also spaced to at least 4x its own cost (at most ~20% of the
+        worker's time).
+    names:
+        Exemplar names for the engine's error messages.
 
     Notes
     -----
@@ -105,11 +108,12 @@ class SynthesisJob:
         seed: int,
         *,
         preview_interval: float = 0.25,
+        names: Sequence[str] | None = None,
     ) -> None:
-        self.synth = Synthesizer(list(exemplars), weights, config, seed)
+        self.synth = Synthesizer(list(exemplars), weights, config, seed, names=names)
         self.config = config
         self.preview_interval = preview_interval
-        self._steps: Generator[Progress, None, None] = self.synth.steps()  # type: ignore[assignment]
+        self._steps: Generator[Progress, None, None] = self.synth.steps()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,7 +216,7 @@ class SynthesisJob:
         preview = None
         now = time.perf_counter()
         if now >= self._next_preview:
-            preview = pixels.to_blender(progress.preview())
+            preview = pixels.to_blender(progress.preview(smooth=False))
             cost = time.perf_counter() - now
             self._next_preview = time.perf_counter() + max(self.preview_interval, 4.0 * cost)
         with self._lock:

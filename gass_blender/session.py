@@ -108,7 +108,14 @@ class SynthesisSession:
         ]
         fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
         interval = prefs.preview_interval if prefs is not None else 0.25
-        job = SynthesisJob(arrays, settings.weights(), config, int(settings.seed), preview_interval=interval)
+        job = SynthesisJob(
+            arrays,
+            settings.weights(),
+            config,
+            int(settings.seed),
+            preview_interval=interval,
+            names=[e.name for e in exemplars],
+        )
         return cls(job, target, fmt, str(settings.output_name))
 
     # -- running ---------------------------------------------------------------

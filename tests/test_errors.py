@@ -95,3 +95,8 @@ def test_all_errors_share_one_base_class() -> None:
     for cls in (InvalidConfigError, InvalidExemplarError, MemoryBudgetError):
         assert issubclass(cls, GassError)
     assert issubclass(GassError, ValueError)
+
+
+def test_names_appear_in_messages() -> None:
+    with pytest.raises(InvalidExemplarError, match=r"exemplar 'bricks\.png' is 1x1 pixels"):
+        Synthesizer([GOOD, np.zeros((1, 1, 3), np.float32)], names=["bark.png", "bricks.png"])

@@ -120,7 +120,11 @@ def test_progress_is_monotonic_and_reaches_one(bark64: np.ndarray) -> None:
         fractions.append(progress.fraction)
         if progress.iteration == 1:
             preview = progress.preview()
-            assert preview.shape == (32, 40, 3)
+            fast = progress.preview(smooth=False)
+            assert preview.shape == fast.shape == (32, 40, 3)
+            assert np.isfinite(preview).all() and fast.min() >= 0.0 and fast.max() <= 1.0
+            if progress.level == len(synth.levels):  # at output size both are the image itself
+                np.testing.assert_array_equal(preview, fast)
             previews += 1
     assert previews == len(synth.levels)
     assert all(b >= a for a, b in itertools.pairwise(fractions))
