@@ -45,6 +45,13 @@ def build_parser(prog: str = "python -m core") -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
+    parser.add_argument(
+        "--regularity",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="pull toward the exemplar's Fourier spectrum (0-10, default 0; try 0.5 for dot grids, quilting, tiles)",
+    )
     parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="output bit depth (16: grey PNG/TIFF)")
     parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -54,7 +61,12 @@ def build_parser(prog: str = "python -m core") -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> SynthesisConfig:
     """The :class:`SynthesisConfig` the parsed arguments ask for."""
     width, height = args.size
-    overrides: dict[str, object] = {"width": width, "height": height, "synthesize_alpha": bool(args.alpha)}
+    overrides: dict[str, object] = {
+        "width": width,
+        "height": height,
+        "synthesize_alpha": bool(args.alpha),
+        "spectrum_weight": float(args.regularity),
+    }
     if args.optimizer:
         overrides["optimizer"] = args.optimizer
     return SynthesisConfig.preset(args.quality, **overrides)

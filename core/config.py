@@ -59,8 +59,12 @@ class SynthesisConfig:
     coherence_weight:
         Strength of the coherence term relative to the sliced term's
         gradient, 0 to 10 (default 0.5; 1 blurred bark at 1024 px, 3 washed it out).
+    spectrum_weight:
+        Strength of the Fourier spectrum term relative to the sliced term's
+        gradient, 0 to 10 (default 0: off). Restores long-range regularity
+        of periodic layouts (dot grids, quilting, tiles).
     coherence_every:
-        Iterations between nearest-patch searches, 1 to 100 (default 10).
+        Iterations between nearest-patch searches (and spectrum projections), 1 to 100 (default 10).
     coherence_stride:
         Grid step of the patches matched by the coherence term, 1 to 8
         (default 3).
@@ -104,6 +108,7 @@ class SynthesisConfig:
     iterations_fine: int = 40
     coherence_levels: int = 3
     coherence_weight: float = 0.5
+    spectrum_weight: float = 0.0
     coherence_every: int = 10
     coherence_stride: int = 3
     optimizer: OptimizerName = "adam"
@@ -145,6 +150,7 @@ class SynthesisConfig:
         _check_range("iterations_fine", self.iterations_fine, 1, 5000)
         _check_range("coherence_levels", self.coherence_levels, 0, 8)
         _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
+        _check_range("spectrum_weight", self.spectrum_weight, 0.0, 10.0)
         _check_range("coherence_every", self.coherence_every, 1, 100)
         _check_range("coherence_stride", self.coherence_stride, 1, 8)
         _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)

@@ -25,7 +25,7 @@ from .errors import MemoryBudgetError
 from .exemplars import PreparedExemplars, prepare_exemplars
 from .optim import make_optimizer
 from .resample import resize
-from .style import CoherenceTerm, SlicedPatchTerm
+from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
 
 
 @dataclass(frozen=True)
@@ -133,40 +133,46 @@ def scale_exemplar(image: np.ndarray, scale: float) -> np.ndarray:
 
 
 class LevelObjective:
-    """The style loss at one level: sliced term plus weighted coherence term."""
+    """The style loss at one level: the sliced term plus anchored terms.
+
+    An anchored term (:class:`~core.style.CoherenceTerm`,
+    :class:`~core.style.SpectrumTerm`) pulls toward a target it computes in
+    ``refresh(x)`` and holds until the next refresh. Its weight is relative:
+    at each refresh its multiplier is set so that its gradient norm is
+    ``weight`` times the sliced term's.
+    """
 
     def __init__(
         self,
         sliced: SlicedPatchTerm,
-        coherence: CoherenceTerm | None,
+        anchored: Sequence[tuple[AnchoredTerm, float]] = (),
         *,
-        coherence_weight: float,
         refresh_every: int,
     ) -> None:
         self.sliced = sliced
-        self.coherence = coherence
-        self.coherence_weight = coherence_weight
+        self.anchored = [(term, weight) for term, weight in anchored if weight > 0]
         self.refresh_every = refresh_every
         self.draws = 0
-        self.lam = 0.0
+        self.multipliers = [0.0] * len(self.anchored)
 
     def resample(self, x: np.ndarray) -> None:
-        """New projections; every ``refresh_every`` draws, new nearest patches."""
+        """New projections; every ``refresh_every`` draws, new anchored targets."""
         self.sliced.resample(x.shape[0], x.shape[1])
-        if self.coherence is not None and self.draws % self.refresh_every == 0:
-            self.coherence.refresh(x)
-            _, g_s = self.sliced.value_and_grad(x)
-            _, g_c = self.coherence.value_and_grad(x)
-            norm_c = float(np.linalg.norm(g_c))
-            self.lam = self.coherence_weight * float(np.linalg.norm(g_s)) / norm_c if norm_c > 0 else 0.0
+        if self.anchored and self.draws % self.refresh_every == 0:
+            norm_s = float(np.linalg.norm(self.sliced.value_and_grad(x)[1]))
+            for i, (term, weight) in enumerate(self.anchored):
+                term.refresh(x)
+                norm = float(np.linalg.norm(term.value_and_grad(x)[1]))
+                self.multipliers[i] = weight * norm_s / norm if norm > 0 else 0.0
         self.draws += 1
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = self.sliced.value_and_grad(x)
-        if self.coherence is not None and self.lam > 0:
-            lc, gc = self.coherence.value_and_grad(x)
-            loss += self.lam * lc
-            grad += np.float32(self.lam) * gc
+        for (term, _), lam in zip(self.anchored, self.multipliers):
+            if lam > 0:
+                value, g = term.value_and_grad(x)
+                loss += lam * value
+                grad += np.float32(lam) * g
         return loss, grad
 
 
@@ -333,9 +339,13 @@ class Synthesizer:
                 if cfg.optimizer in ("gradient", "adam")
                 else max(1, round(cfg.coherence_every / cfg.resample_every))
             )
-            objective = LevelObjective(
-                sliced, coherence, coherence_weight=cfg.coherence_weight, refresh_every=draws_per_refresh
-            )
+            anchored: list[tuple[AnchoredTerm, float]] = []
+            if coherence is not None:
+                anchored.append((coherence, cfg.coherence_weight))
+            if cfg.spectrum_weight > 0:
+                spectrum = SpectrumTerm(exemplars, self.prepared.weights, level.height, level.width)
+                anchored.append((spectrum, cfg.spectrum_weight))
+            objective = LevelObjective(sliced, anchored, refresh_every=draws_per_refresh)
             optimizer.reset()
             optimizer.learning_rate = level.learning_rate
             stage = f"level {li + 1} of {len(self.levels)} ({level.width}x{level.height})"

@@ -64,6 +64,7 @@ class GASS_PT_main_base:
         col.enabled = session is None
         col.prop(settings, "seed")
         col.prop(settings, "quality")
+        col.prop(settings, "regularity")
         col.prop(settings, "output_name")
 
         if session is not None:

@@ -62,6 +62,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         height: int
         seed: int
         quality: str
+        regularity: float
         output_name: str
     else:
         exemplars: CollectionProperty(type=GASS_PG_exemplar, name="Exemplars")
@@ -92,6 +93,17 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             max=2**31 - 1,
         )
         quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="standard")
+        regularity: FloatProperty(
+            name="Regularity",
+            description=(
+                "Pull toward the exemplar's Fourier spectrum: keeps grids of dots, quilting and tiles in a regular "
+                "layout (try 0.5). Leave at 0 for natural textures and photos with perspective"
+            ),
+            default=0.0,
+            min=0.0,
+            max=10.0,
+            soft_max=2.0,
+        )
         output_name: StringProperty(
             name="Name",
             description="Name of the new image (Blender adds .001 etc. if it is taken)",
@@ -100,7 +112,11 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
 
     def to_config(self, *, memory_budget_mb: int | None = None) -> SynthesisConfig:
         """The engine configuration these settings ask for (validated by the engine)."""
-        overrides: dict[str, object] = {"width": int(self.width), "height": int(self.height)}
+        overrides: dict[str, object] = {
+            "width": int(self.width),
+            "height": int(self.height),
+            "spectrum_weight": float(self.regularity),
+        }
         if memory_budget_mb is not None:
             overrides["memory_budget_mb"] = int(memory_budget_mb)
         return SynthesisConfig.preset(str(self.quality), **overrides)

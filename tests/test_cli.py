@@ -82,6 +82,16 @@ def test_bad_input_exits_2_with_one_line_and_no_output(
     assert not list(tmp_path.glob(".gass-*"))
 
 
+def test_arguments_become_one_config() -> None:
+    from core.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(
+        ["a.png", "-o", "b.png", "--size", "640x320", "--quality", "high", "--regularity", "0.5"]
+    )
+    config = config_from_args(args)
+    assert (config.width, config.height, config.spectrum_weight, config.directions) == (640, 320, 0.5, 64)
+
+
 def test_bad_size_text_is_rejected() -> None:
     assert parse_size("1024") == (1024, 1024)
     assert parse_size("640x480") == (640, 480)

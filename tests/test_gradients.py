@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.style import CoherenceTerm, SlicedPatchTerm, match_exact, match_histogram, quantile_table
+from core.style import (
+    CoherenceTerm,
+    SlicedPatchTerm,
+    SpectrumTerm,
+    exemplar_spectrum,
+    match_exact,
+    match_histogram,
+    quantile_table,
+)
 from core.synth import LevelObjective
 
 
@@ -86,13 +94,15 @@ def test_level_objective_sums_both_terms(gravel64: np.ndarray) -> None:
     rng = np.random.default_rng(4)
     objective = LevelObjective(
         _sliced(gravel64, rng),
-        CoherenceTerm([gravel64], [1.0], patch_size=5, stride=2, rng=rng),
-        coherence_weight=1.0,
+        [
+            (CoherenceTerm([gravel64], [1.0], patch_size=5, stride=2, rng=rng), 1.0),
+            (SpectrumTerm([gravel64], [1.0], 20, 20), 0.5),
+        ],
         refresh_every=1,
     )
     x = rng.random((20, 20, 1)).astype(np.float32)
     objective.resample(x)
-    assert objective.lam > 0
+    assert all(lam > 0 for lam in objective.multipliers)
     fd, an = _directional_check(objective.value_and_grad, x, rng)
     assert fd == pytest.approx(an, rel=2e-2)
 
@@ -108,3 +118,26 @@ def test_histogram_matching_agrees_with_exact_matching() -> None:
     assert float(np.abs(exact - approx).mean()) < 0.01 * float(target.std())
     # Matching maps the source onto the target distribution.
     np.testing.assert_allclose(np.sort(exact, axis=0)[::500], np.sort(target, axis=0)[::500], atol=0.1)
+
+
+def test_spectrum_term_gradient_and_projection(bark64: np.ndarray) -> None:
+    rng = np.random.default_rng(6)
+    term = SpectrumTerm([bark64], [1.0], 48, 40)
+    x = rng.random((48, 40, 3)).astype(np.float32)
+    term.refresh(x)
+    fd, an = _directional_check(term.value_and_grad, x, rng, eps=1e-1)
+    assert fd == pytest.approx(an, rel=1e-3)
+    # The projection has the exemplar's spectrum magnitude and is a fixed point of itself.
+    assert term.target is not None
+    y = term.target
+    fy = np.abs(np.fft.rfft2(y - y.reshape(-1, 3).mean(axis=0), axes=(0, 1))).transpose(2, 0, 1)
+    np.testing.assert_allclose(fy, np.abs(term.spectrum), rtol=1e-3, atol=1e-3)
+    term.refresh(y)
+    assert term.value_and_grad(y)[0] < 1e-8
+
+
+def test_exemplar_spectrum_keeps_the_variance(bark64: np.ndarray) -> None:
+    for size in ((32, 32), (96, 80)):
+        spec = exemplar_spectrum(bark64, *size)
+        field = np.fft.irfft2(spec, s=size, axes=(1, 2))
+        assert field.std() == pytest.approx(float(bark64.reshape(-1, 3).std(axis=0).mean()), rel=0.25)

@@ -46,6 +46,18 @@ def test_scene_settings_defaults(bpy: ModuleType, scene: object) -> None:
     assert len(s.exemplars) == 0
 
 
+def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> None:
+    s = bpy.context.scene.gass
+    s.width, s.height, s.quality, s.regularity = 640, 320, "draft", 0.5
+    try:
+        config = s.to_config(memory_budget_mb=2048)
+        assert (config.width, config.height, config.memory_budget_mb) == (640, 320, 2048)
+        assert config.spectrum_weight == 0.5
+        assert config.iterations_fine < 40  # the draft preset, not the standard one
+    finally:
+        s.width, s.height, s.quality, s.regularity = 1024, 1024, "standard", 0.0
+
+
 def test_cli_command_registered(gass: ModuleType) -> None:
     assert gass.cli._handle is not None
 
