@@ -65,6 +65,7 @@ class GASS_PT_main_base:
         col.prop(settings, "seed")
         col.prop(settings, "quality")
         col.prop(settings, "regularity")
+        col.prop(settings, "alpha")
         col.prop(settings, "output_name")
 
         if session is not None:

@@ -17,7 +17,15 @@ become a :class:`core.SynthesisConfig`.
 from typing import TYPE_CHECKING
 
 import bpy
-from bpy.props import CollectionProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    FloatProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
 
 from .core import QUALITIES, SynthesisConfig
 from .core.config import MAX_OUTPUT_SIDE, MIN_OUTPUT_SIDE
@@ -63,6 +71,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         seed: int
         quality: str
         regularity: float
+        alpha: bool
         output_name: str
     else:
         exemplars: CollectionProperty(type=GASS_PG_exemplar, name="Exemplars")
@@ -104,6 +113,11 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             max=10.0,
             soft_max=2.0,
         )
+        alpha: BoolProperty(
+            name="Synthesize Alpha",
+            description="Also synthesize the exemplars' alpha channel (off: alpha is ignored, the result opaque)",
+            default=False,
+        )
         output_name: StringProperty(
             name="Name",
             description="Name of the new image (Blender adds .001 etc. if it is taken)",
@@ -116,6 +130,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             "width": int(self.width),
             "height": int(self.height),
             "spectrum_weight": float(self.regularity),
+            "synthesize_alpha": bool(self.alpha),
         }
         if memory_budget_mb is not None:
             overrides["memory_budget_mb"] = int(memory_budget_mb)

@@ -132,6 +132,10 @@ def exemplar_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         grey.save(out / "gravel64.png")
         wide = (np.asarray(grey, dtype=np.float64) * 257).astype(np.uint16)
         Image.fromarray(wide).save(out / "gravel64_16bit.png")  # Blender loads 16-bit PNG as a float image
+    with Image.open(DATA / "bark.png") as im:
+        rgba = im.convert("RGBA").resize((64, 64), Image.Resampling.LANCZOS)
+        rgba.putalpha(Image.linear_gradient("L").resize((64, 64)))  # alpha 0 at the top, 1 at the bottom
+        rgba.save(out / "bark64_alpha.png")
     Image.new("RGB", (1, 1), (200, 10, 10)).save(out / "dot1x1.png")
     (out / "not_an_image.png").write_bytes(b"this is not a PNG file")
     return out

@@ -110,6 +110,32 @@ def test_float_exemplar_gives_a_float_linear_output(bpy: ModuleType, scene: Scen
     assert np.allclose(px[:, 0], px[:, 1]) and np.allclose(px[:, 1], px[:, 2])  # grey stays grey
 
 
+def test_exemplar_with_alpha_gives_an_opaque_colour_texture(bpy: ModuleType, scene: Scene) -> None:
+    """Alpha is not synthesized by default; the colour under it is, and the result is opaque."""
+    scene.plane()
+    exemplar = scene.load("bark64_alpha.png")
+    before_pixels = pixels_of(exemplar).copy()
+    scene.add_exemplar(exemplar)
+    scene.configure()
+    names = {im.name for im in bpy.data.images}
+    assert bpy.ops.gass.synthesize() == {"FINISHED"}
+    px = pixels_of(result_image(bpy, names)).reshape(-1, 4)
+    assert np.all(px[:, 3] == 1.0)
+    assert px[:, :3].std() > 0.02  # a texture, not a flat fill
+    np.testing.assert_array_equal(pixels_of(exemplar), before_pixels)  # the exemplar is only read
+
+
+def test_alpha_is_synthesized_when_asked(bpy: ModuleType, scene: Scene) -> None:
+    scene.plane()
+    scene.add_exemplar(scene.load("bark64_alpha.png"))
+    scene.configure()
+    scene.settings.alpha = True
+    names = {im.name for im in bpy.data.images}
+    assert bpy.ops.gass.synthesize() == {"FINISHED"}
+    alpha = pixels_of(result_image(bpy, names)).reshape(-1, 4)[:, 3]
+    assert alpha.std() > 0.05 and 0.2 < alpha.mean() < 0.8  # the exemplar's alpha runs from 0 to 1
+
+
 def test_grey_exemplar_gives_grey_rgb(bpy: ModuleType, scene: Scene) -> None:
     scene.ready("gravel64.png")
     names = {im.name for im in bpy.data.images}
