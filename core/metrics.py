@@ -53,6 +53,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .blas import single_threaded_blas
+from .patches import sample_corners
 
 RngLike = int | np.random.Generator | None
 
@@ -132,14 +133,6 @@ def _halves(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(top half, bottom half) of an image."""
     mid = image.shape[0] // 2
     return image[:mid], image[mid:]
-
-
-def _corners(height: int, width: int, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``count`` distinct flat indices of patch corners fully inside a (height, width) image."""
-    total = (height - size + 1) * (width - size + 1)
-    if total <= count:
-        return np.arange(total)
-    return np.sort(rng.choice(total, size=count, replace=False))
 
 
 def _patches(image: np.ndarray, size: int, index: np.ndarray) -> np.ndarray:
@@ -408,7 +401,7 @@ def coherence_distances(
             sets = [(downscale(im, factor), None) for im in images] + [(ex, held)]
             for qi, (img, allowed) in enumerate(sets):
                 if allowed is None:
-                    index = _corners(img.shape[0], img.shape[1], size, queries, rng)
+                    index = sample_corners(img.shape[0], img.shape[1], size, queries, rng)
                 else:
                     index = _take(allowed, queries, rng)
                 patches = _patches(img, size, index)
@@ -595,7 +588,7 @@ def patch_distance_table(
             dirs = _directions(size * size * ex.shape[2], directions, rng)
             target = _summary(_patches(ex, size, _take(ref, samples, rng)), dirs)
             for ii, img in enumerate(sets):
-                index = _corners(img.shape[0], img.shape[1], size, samples, rng)
+                index = sample_corners(img.shape[0], img.shape[1], size, samples, rng)
                 distances[ii, ci] = _compare(_summary(_patches(img, size, index), dirs), target, directions)
             baseline[ci] = _compare(_summary(_patches(ex, size, _take(held, samples, rng)), dirs), target, directions)
     return distances, baseline

@@ -169,11 +169,6 @@ def _wrap(canvas: np.ndarray, h: int, w: int) -> np.ndarray:
     return wrapped
 
 
-def valid_patch_corners(height: int, width: int, size: int) -> tuple[int, int]:
-    """Number of (rows, columns) of patch corners fully inside a non-periodic image."""
-    return height - size + 1, width - size + 1
-
-
 def exemplar_patches(image: np.ndarray, size: int, index: np.ndarray | None = None) -> np.ndarray:
     """Extract non-wrapping patches of an exemplar.
 
@@ -199,3 +194,11 @@ def exemplar_patches(image: np.ndarray, size: int, index: np.ndarray | None = No
     _rows, cols = windows.shape[:2]
     iy, ix = np.divmod(index, cols)
     return np.ascontiguousarray(windows[iy, ix]).reshape(-1, size * size * c)
+
+
+def sample_corners(height: int, width: int, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Flat indices of up to ``count`` distinct valid patch corners of an exemplar."""
+    total = (height - size + 1) * (width - size + 1)
+    if total <= count:
+        return np.arange(total)
+    return np.sort(rng.choice(total, size=count, replace=False))

@@ -28,7 +28,7 @@ import numpy as np
 
 from .nearest import PatchMatcher
 from .parallel import parallel_map
-from .patches import PatchGrid, exemplar_patches, fold_periodic, periodic_patches
+from .patches import PatchGrid, exemplar_patches, fold_periodic, periodic_patches, sample_corners
 
 _HIST_BINS = 1024  # most bins per direction when matching by histogram
 _SORT_BELOW = 16384  # quantile tables of fewer samples are exact (sorting is cheaper there)
@@ -40,14 +40,6 @@ def random_directions(dim: int, count: int, rng: np.random.Generator) -> np.ndar
     d = rng.standard_normal((dim, count)).astype(np.float32)
     d /= np.linalg.norm(d, axis=0, keepdims=True)
     return d
-
-
-def sample_corners(height: int, width: int, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Flat indices of up to ``count`` distinct valid patch corners of an exemplar."""
-    total = (height - size + 1) * (width - size + 1)
-    if total <= count:
-        return np.arange(total)
-    return np.sort(rng.choice(total, size=count, replace=False))
 
 
 def quantile_table(projections: np.ndarray, levels: np.ndarray) -> np.ndarray:
