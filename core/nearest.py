@@ -56,6 +56,7 @@ class PatchMatcher:
         self.features = feats
         self.ey: np.ndarray | None = None
         self.ex: np.ndarray | None = None
+        self._prior: tuple[np.ndarray, np.ndarray, float] | None = None  # a coarser level's field
 
     def _features_of(self, x: np.ndarray, grid: PatchGrid) -> np.ndarray:
         out = np.empty((grid.count, self.basis.shape[1]), dtype=np.float32)
@@ -72,7 +73,7 @@ class PatchMatcher:
             self._prior = (other.ey, other.ex, scale)
 
     def _initial(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        prior = getattr(self, "_prior", None)
+        prior = self._prior
         if prior is not None:
             pey, pex, scale = prior
             ry = np.minimum((np.arange(shape[0]) * pey.shape[0]) // shape[0], pey.shape[0] - 1)
