@@ -106,11 +106,18 @@ def image_label(image: bpy.types.Image) -> str:
     return f"'{image.name}'"
 
 
+def image_path(image: bpy.types.Image) -> str:
+    """The absolute path of an image's file."""
+    return str(bpy.path.abspath(image.filepath, library=image.library))
+
+
+def _reads_from_file(image: bpy.types.Image) -> bool:
+    return image.source == "FILE" and image.packed_file is None
+
+
 def file_missing(image: bpy.types.Image) -> bool:
     """True for a file image that is not packed and whose file does not exist (cheap: one stat)."""
-    if image.source != "FILE" or image.packed_file is not None:
-        return False
-    return not os.path.isfile(bpy.path.abspath(image.filepath, library=image.library))
+    return _reads_from_file(image) and not os.path.isfile(image_path(image))
 
 
 def read_exemplar(image: bpy.types.Image | None, index: int, *, min_side: int) -> ExemplarPixels:
@@ -147,14 +154,15 @@ def read_exemplar(image: bpy.types.Image | None, index: int, *, min_side: int) -
     buffer = _pixel_buffer(image)
     count = len(buffer) if width * height > 0 else 0
     if count == 0:
-        if image.source == "FILE" and image.packed_file is None:
-            path = bpy.path.abspath(image.filepath, library=image.library)
-            if not os.path.isfile(path):
-                raise InvalidExemplarError(
-                    f"Image {label} has no pixels: its file '{path}' is missing. Locate it (Image > Replace, "
-                    "or File > External Data > Find Missing Files) or pick another image"
-                )
-            raise InvalidExemplarError(f"Image {label} has no pixels: Blender cannot read its file '{path}'")
+        if file_missing(image):
+            raise InvalidExemplarError(
+                f"Image {label} has no pixels: its file '{image_path(image)}' is missing. Locate it (Image > "
+                "Replace, or File > External Data > Find Missing Files) or pick another image"
+            )
+        if _reads_from_file(image):
+            raise InvalidExemplarError(
+                f"Image {label} has no pixels: Blender cannot read its file '{image_path(image)}'"
+            )
         raise InvalidExemplarError(f"Image {label} has no pixels (source {image.source.lower()})")
     if min(width, height) < min_side:
         raise InvalidExemplarError(
