@@ -403,11 +403,12 @@ class SpectrumTerm:
 
     def refresh(self, x: np.ndarray) -> None:
         """Project the current image on the spectrum."""
-        fx = np.fft.rfft2(x - x.reshape(-1, x.shape[2]).mean(axis=0), axes=(0, 1)).transpose(2, 0, 1)
+        mean = x.reshape(-1, x.shape[2]).mean(axis=0)
+        fx = np.fft.rfft2(x - mean, axes=(0, 1)).transpose(2, 0, 1)
         inner = np.sum(fx * np.conj(self.spectrum), axis=0)
         phase = inner / np.maximum(np.abs(inner), 1e-12)
         y = np.fft.irfft2(self.spectrum * phase, s=x.shape[:2], axes=(1, 2)).transpose(1, 2, 0)
-        self.target = (y + x.reshape(-1, x.shape[2]).mean(axis=0)).astype(np.float32)
+        self.target = (y + mean).astype(np.float32)
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and gradient for the projection of the last refresh."""
