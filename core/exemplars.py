@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InvalidExemplarError
+
+if TYPE_CHECKING:
+    from .maps import MapLayout
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class PreparedExemplars:
         RGB are synthesized as one channel and expanded back to three.
     low, high:
         Range of the exemplars' values; the output is clipped to it.
+    layout:
+        For PBR map sets: where each map lives in the channels (see
+        :mod:`core.maps`); the output is the maps stacked.
     """
 
     images: tuple[np.ndarray, ...]
@@ -37,6 +44,7 @@ class PreparedExemplars:
     output_channels: int
     low: float
     high: float
+    layout: MapLayout | None = None
 
     @property
     def channels(self) -> int:
@@ -45,6 +53,8 @@ class PreparedExemplars:
 
     def to_output(self, x: np.ndarray) -> np.ndarray:
         """Clip a synthesized (H, W, c) image and give it the output's channels."""
+        if self.layout is not None:
+            return self.layout.decode(x)
         out = np.clip(x, self.low, self.high).astype(np.float32, copy=False)
         if out.shape[2] == 1 and self.output_channels == 3:
             out = np.repeat(out, 3, axis=2)
@@ -107,16 +117,7 @@ def prepare_exemplars(
     """
     if isinstance(exemplars, np.ndarray) or len(exemplars) == 0:
         raise InvalidExemplarError("exemplars must be a non-empty list of images")
-    count = len(exemplars)
-    if weights is None:
-        weights = [1.0] * count
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if w.size != count:
-        raise InvalidExemplarError(f"weights has {w.size} values for {count} exemplars; give one weight per exemplar")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise InvalidExemplarError(f"weights are {list(w)}; each must be a finite number >= 0")
-    if w.sum() <= 0:
-        raise InvalidExemplarError(f"weights are {list(w)}; at least one must be > 0")
+    w = check_weights(weights, len(exemplars))
 
     images: list[np.ndarray] = []
     kept: list[float] = []
@@ -155,6 +156,20 @@ def prepare_exemplars(
         low=min(low, 0.0),
         high=max(high, 1.0) if high > 1.0 else 1.0,
     )
+
+
+def check_weights(weights: Sequence[float] | None, count: int) -> np.ndarray:
+    """Exemplar weights as a (count,) float64 array (None: all 1); raises on bad values."""
+    if weights is None:
+        weights = [1.0] * count
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size != count:
+        raise InvalidExemplarError(f"weights has {w.size} values for {count} exemplars; give one weight per exemplar")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise InvalidExemplarError(f"weights are {list(w)}; each must be a finite number >= 0")
+    if w.sum() <= 0:
+        raise InvalidExemplarError(f"weights are {list(w)}; at least one must be > 0")
+    return w
 
 
 def _is_grey(image: np.ndarray) -> bool:

@@ -31,16 +31,35 @@ class PatchMatcher:
         Random generator for initialization and random search.
     features:
         PCA components kept (at most k*k*C).
+    valid:
+        Optional (h - k + 1, w - k + 1) bool: the exemplar patch corners a
+        match may use (fill: patches clear of the hole). At least one.
     """
 
-    def __init__(self, exemplar: np.ndarray, patch_size: int, rng: np.random.Generator, features: int = 16) -> None:
+    def __init__(
+        self,
+        exemplar: np.ndarray,
+        patch_size: int,
+        rng: np.random.Generator,
+        features: int = 16,
+        *,
+        valid: np.ndarray | None = None,
+    ) -> None:
         self.k = patch_size
         self.rng = rng
         h, w, c = exemplar.shape
         self.rows, self.cols = h - patch_size + 1, w - patch_size + 1
         dim = patch_size * patch_size * c
         total = self.rows * self.cols
-        pick = np.arange(total) if total <= 8192 else np.sort(rng.choice(total, 8192, replace=False))
+        self.allowed: np.ndarray | None = None
+        self.penalty: np.ndarray | None = None
+        if valid is not None and not valid.all():
+            self.allowed = np.flatnonzero(valid)
+            if self.allowed.size == 0:
+                raise ValueError("PatchMatcher needs at least one valid exemplar patch")
+            self.penalty = np.where(valid.ravel(), np.float32(0.0), np.float32(np.inf))
+        pool = self.allowed if self.allowed is not None else np.arange(total)
+        pick = pool if pool.size <= 8192 else np.sort(rng.choice(pool, 8192, replace=False))
         sample = exemplar_patches(exemplar, patch_size, pick).astype(np.float64)
         self.mean = sample.mean(axis=0).astype(np.float32)
         centered = sample - sample.mean(axis=0)
@@ -81,14 +100,21 @@ class PatchMatcher:
             ey = np.round(pey[np.ix_(ry, rx)] * scale).astype(np.int64)
             ex = np.round(pex[np.ix_(ry, rx)] * scale).astype(np.int64)
             return np.clip(ey, 0, self.rows - 1), np.clip(ex, 0, self.cols - 1)
+        if self.allowed is not None:
+            flat = self.rng.choice(self.allowed, size=shape)
+            return flat // self.cols, flat % self.cols
         return (
             self.rng.integers(0, self.rows, size=shape),
             self.rng.integers(0, self.cols, size=shape),
         )
 
     def _cost(self, fo: np.ndarray, ey: np.ndarray, ex: np.ndarray) -> np.ndarray:
-        diff = fo - self.features[(ey * self.cols + ex).ravel()]
-        return np.einsum("ij,ij->i", diff, diff).reshape(ey.shape)
+        flat = (ey * self.cols + ex).ravel()
+        diff = fo - self.features[flat]
+        cost = np.einsum("ij,ij->i", diff, diff)
+        if self.penalty is not None:
+            cost += self.penalty[flat]
+        return cost.reshape(ey.shape)
 
     def match(
         self, x: np.ndarray, grid: PatchGrid, *, iterations: int = 2, shift: tuple[int, int] = (0, 0)
@@ -140,5 +166,11 @@ class PatchMatcher:
                     ex + self.rng.integers(-radius, radius + 1, size=shape),
                 )
                 radius //= 2
+        if self.allowed is not None:
+            stuck = ~np.isfinite(best)
+            if stuck.any():  # still on a forbidden patch (e.g. seeded from a coarser level): any allowed one
+                flat = self.rng.choice(self.allowed, size=int(stuck.sum()))
+                ey[stuck], ex[stuck] = flat // self.cols, flat % self.cols
+                best[stuck] = self._cost(fo[stuck.ravel()], ey[stuck], ex[stuck])
         self.ey, self.ex = ey, ex
         return (ey * self.cols + ex).ravel(), best.ravel().astype(np.float32)

@@ -196,8 +196,19 @@ def exemplar_patches(image: np.ndarray, size: int, index: np.ndarray | None = No
     return np.ascontiguousarray(windows[iy, ix]).reshape(-1, size * size * c)
 
 
-def sample_corners(height: int, width: int, size: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Flat indices of up to ``count`` distinct valid patch corners of an exemplar."""
+def sample_corners(
+    height: int, width: int, size: int, count: int, rng: np.random.Generator, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Flat indices of up to ``count`` distinct patch corners of an exemplar.
+
+    ``valid``: optional (height - size + 1, width - size + 1) bool of the
+    corners allowed (all by default).
+    """
+    if valid is not None:
+        allowed = np.flatnonzero(valid)
+        if allowed.size <= count:
+            return allowed
+        return np.sort(rng.choice(allowed, size=count, replace=False))
     total = (height - size + 1) * (width - size + 1)
     if total <= count:
         return np.arange(total)

@@ -165,6 +165,12 @@ class SlicedPatchTerm:
         Match by exact ranks (sort) instead of histogram matching. Exact is
         what the finite-difference tests check; histogram matching is the
         fast default.
+    valid:
+        Optional per exemplar: (h - k + 1, w - k + 1) bool, the patch
+        corners that may be sampled (fill: patches clear of the hole).
+    region:
+        Optional (H, W) bool over output patch corners: only these patches
+        count (fill and make-tileable: the patches touching free pixels).
 
     Notes
     -----
@@ -185,6 +191,8 @@ class SlicedPatchTerm:
         exemplar_samples: int,
         rng: np.random.Generator,
         exact: bool = False,
+        valid: Sequence[np.ndarray | None] | None = None,
+        region: np.ndarray | None = None,
     ) -> None:
         self.k = patch_size
         self.channels = exemplars[0].shape[2]
@@ -195,10 +203,12 @@ class SlicedPatchTerm:
         self.rng = rng
         self.exact = exact
         self.levels = (np.arange(_QUANTILE_LEVELS) + 0.5) / _QUANTILE_LEVELS
+        masks = list(valid) if valid is not None else [None] * len(exemplars)
         self.samples = [
-            exemplar_patches(e, patch_size, sample_corners(e.shape[0], e.shape[1], patch_size, exemplar_samples, rng))
-            for e in exemplars
+            exemplar_patches(e, patch_size, sample_corners(h, w, patch_size, exemplar_samples, rng, m))
+            for (h, w, _), e, m in ((e.shape, e, m) for e, m in zip(exemplars, masks))
         ]
+        self.region = region
         self.directions = np.zeros((self.dim, directions), dtype=np.float32)
         self.table = np.zeros((_QUANTILE_LEVELS, directions), dtype=np.float32)
         self.stride = 1
@@ -222,10 +232,16 @@ class SlicedPatchTerm:
 
         self.table = np.concatenate(parallel_map(table_of, self._parts()), axis=1)
         stride = 1
-        while stride < self.k and (-(-height // stride)) * (-(-width // stride)) > self.max_patches:
+        while stride < self.k and self._count_at(stride, height, width) > self.max_patches:
             stride += 1
         self.stride = stride
         self.offset = (int(self.rng.integers(stride)), int(self.rng.integers(stride)))
+
+    def _count_at(self, stride: int, height: int, width: int) -> int:
+        """About how many patches a grid of this stride uses."""
+        if self.region is not None:
+            return int(np.count_nonzero(self.region)) // (stride * stride)
+        return (-(-height // stride)) * (-(-width // stride))
 
     def _parts(self) -> list[slice]:
         """The direction blocks processed in parallel (always the same split, so
@@ -241,8 +257,15 @@ class SlicedPatchTerm:
         h, w, c = x.shape
         grid = self.grid(h, w)
         patches = periodic_patches(x, grid)
+        chosen = None
+        if self.region is not None:
+            r0, c0 = grid.offset
+            chosen = self.region[r0 :: grid.stride, c0 :: grid.stride].ravel()
+            patches = patches[chosen]
+            if patches.shape[0] == 0:
+                return 0.0, np.zeros_like(x)
         match = match_exact if self.exact else match_histogram
-        scale = 1.0 / (grid.count * self.count)
+        scale = 1.0 / (patches.shape[0] * self.count)
 
         def part(cols: slice) -> tuple[float, np.ndarray]:
             proj = patches @ self.directions[:, cols]
@@ -253,6 +276,10 @@ class SlicedPatchTerm:
 
         (loss0, back), (loss1, back1) = parallel_map(part, self._parts())
         back += back1
+        if chosen is not None:
+            full = np.zeros((back.shape[0], grid.count), dtype=np.float32)
+            full[:, chosen] = back
+            back = full
         return loss0 + loss1, fold_periodic(back, grid, c, transposed=True)
 
 
@@ -281,13 +308,15 @@ class CoherenceTerm:
         patch_size: int,
         stride: int,
         rng: np.random.Generator,
+        valid: Sequence[np.ndarray | None] | None = None,
     ) -> None:
         self.k = patch_size
         self.stride = min(stride, patch_size)
         self.rng = rng
         self.weights = [float(w) for w in weights]
         self.exemplars = list(exemplars)
-        self.matchers = [PatchMatcher(e, patch_size, rng) for e in exemplars]
+        masks = list(valid) if valid is not None else [None] * len(exemplars)
+        self.matchers = [PatchMatcher(e, patch_size, rng, valid=m) for e, m in zip(exemplars, masks)]
         self.offset = (0, 0)
         self.cover: np.ndarray | None = None
         self.target: np.ndarray | None = None

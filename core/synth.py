@@ -13,6 +13,7 @@ for the next step cancels.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +22,16 @@ import numpy as np
 
 from .blas import single_threaded_blas
 from .config import SynthesisConfig
-from .errors import MemoryBudgetError
-from .exemplars import PreparedExemplars, prepare_exemplars
+from .errors import InvalidExemplarError, MemoryBudgetError
+from .exemplars import PreparedExemplars, check_weights, prepare_exemplars
+from .known import KnownRegion, fill_region, free_corners, level_masks, tileable_region, valid_corners
+from .maps import MapSet, prepare_map_sets
 from .optim import make_optimizer
 from .resample import resize
 from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
+
+#: Default width of the resynthesized band of make-tileable, as a fraction of each side.
+DEFAULT_BORDER = 0.1
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,9 @@ class LevelObjective:
     ``refresh(x)`` and holds until the next refresh. Its weight is relative:
     at each refresh its multiplier is set so that its gradient norm is
     ``weight`` times the sliced term's.
+
+    ``free`` (H, W, 1) float32 of 0 and 1, if given, masks the gradient: the
+    pixels where it is 0 are known and never move, whatever the optimizer.
     """
 
     def __init__(
@@ -148,8 +157,10 @@ class LevelObjective:
         anchored: Sequence[tuple[AnchoredTerm, float]] = (),
         *,
         refresh_every: int,
+        free: np.ndarray | None = None,
     ) -> None:
         self.sliced = sliced
+        self.free = free
         self.anchored = [(term, weight) for term, weight in anchored if weight > 0]
         self.refresh_every = refresh_every
         self.draws = 0
@@ -159,12 +170,15 @@ class LevelObjective:
         """New projections; every ``refresh_every`` draws, new anchored targets."""
         self.sliced.resample(x.shape[0], x.shape[1])
         if self.anchored and self.draws % self.refresh_every == 0:
-            norm_s = float(np.linalg.norm(self.sliced.value_and_grad(x)[1]))
+            norm_s = float(np.linalg.norm(self._masked(self.sliced.value_and_grad(x)[1])))
             for i, (term, weight) in enumerate(self.anchored):
                 term.refresh(x)
-                norm = float(np.linalg.norm(term.value_and_grad(x)[1]))
+                norm = float(np.linalg.norm(self._masked(term.value_and_grad(x)[1])))
                 self.multipliers[i] = weight * norm_s / norm if norm > 0 else 0.0
         self.draws += 1
+
+    def _masked(self, grad: np.ndarray) -> np.ndarray:
+        return grad if self.free is None else grad * self.free
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grad = self.sliced.value_and_grad(x)
@@ -173,6 +187,8 @@ class LevelObjective:
                 value, g = term.value_and_grad(x)
                 loss += lam * value
                 grad += np.float32(lam) * g
+        if self.free is not None:
+            grad *= self.free
         return loss, grad
 
 
@@ -184,7 +200,9 @@ class Synthesizer:
     exemplars:
         One or more images (H, W[, C]): float32 in [0, 1] (any finite range
         is kept) or integer. C is 1, 3 or 4 (alpha ignored unless
-        ``config.synthesize_alpha``). Sizes may differ.
+        ``config.synthesize_alpha``). Sizes may differ. Or one or more
+        :class:`~core.maps.MapSet` (PBR maps synthesized jointly): the
+        output is then the maps stacked, see :meth:`result_maps`.
     weights:
         One weight >= 0 per exemplar (default: equal). Styles blend in
         proportion; weight 0 means no influence.
@@ -196,6 +214,11 @@ class Synthesizer:
     names:
         Optional names of the exemplars (file or image names), used in error
         messages instead of "exemplar 1", "exemplar 2", ...
+    known:
+        Optional :class:`~core.known.KnownRegion`: its pixels stay, the
+        others are synthesized from the image itself (make-tileable, fill).
+        Use :func:`core.tileable_synthesizer` / :func:`core.fill_synthesizer`
+        rather than building one by hand.
 
     Raises
     ------
@@ -219,16 +242,18 @@ class Synthesizer:
         seed: int = 0,
         *,
         names: Sequence[str] | None = None,
+        known: KnownRegion | None = None,
     ) -> None:
         self.config = config if config is not None else SynthesisConfig()
         self.seed = int(seed)
-        self.prepared: PreparedExemplars = prepare_exemplars(
-            exemplars,
-            weights,
-            names=names,
-            min_side=2 * self.config.patch_size,
-            synthesize_alpha=self.config.synthesize_alpha,
-        )
+        self.known = known
+        self.prepared: PreparedExemplars = self._prepare(exemplars, weights, names)
+        if known is not None and (
+            len(self.prepared.images) != 1
+            or self.prepared.images[0].shape[:2] != known.known.shape
+            or (self.config.height, self.config.width) != known.known.shape
+        ):
+            raise ValueError("a known region needs its own image as the one exemplar and the config at its size")
         shapes = [im.shape for im in self.prepared.images]
         need = estimate_memory(self.config, shapes)  # type: ignore[arg-type]
         if need > self.config.memory_budget_mb * (1 << 20):
@@ -238,12 +263,56 @@ class Synthesizer:
                 f"{self.config.memory_budget_mb / 1024:.1f} GiB. Choose a smaller size or raise the budget"
             )
         self.levels = plan_levels(self.config, [min(s[0], s[1]) for s in shapes])
+        if known is not None:
+            self.levels = self._levels_with_exemplar_patches(known)
         work = [lv.height * lv.width * lv.iterations for lv in self.levels]
         self._work_before = np.concatenate([[0.0], np.cumsum(work, dtype=np.float64)])
         self._x: np.ndarray | None = None
         self._result: np.ndarray | None = None
         self.evaluations = 0
         self.history: list[float] = []
+
+    def _prepare(
+        self, exemplars: Sequence[object], weights: Sequence[float] | None, names: Sequence[str] | None
+    ) -> PreparedExemplars:
+        min_side = 2 * self.config.patch_size
+        sets = [isinstance(e, MapSet) for e in exemplars] if not isinstance(exemplars, np.ndarray) else [False]
+        if not any(sets):
+            return prepare_exemplars(
+                exemplars, weights, names=names, min_side=min_side, synthesize_alpha=self.config.synthesize_alpha
+            )
+        if not all(sets):
+            raise InvalidExemplarError("exemplars mix map sets and plain images; use one kind")
+        w = check_weights(weights, len(exemplars))
+        kept = [i for i in range(len(exemplars)) if w[i] > 0]
+        norm = tuple(float(w[i] / w[kept].sum()) for i in kept)
+        images, layout = prepare_map_sets(
+            [exemplars[i] for i in kept],  # type: ignore[misc]
+            norm,
+            min_side=min_side,
+            names=[names[i] for i in kept] if names is not None and len(names) == len(exemplars) else None,
+        )
+        return PreparedExemplars(tuple(images), norm, layout.output_channels, -np.inf, np.inf, layout)
+
+    def _levels_with_exemplar_patches(self, known: KnownRegion) -> list[Level]:
+        """The levels whose shrunk known part still holds a whole patch (the coarsest may not)."""
+        kept = [
+            lv
+            for lv in self.levels
+            if valid_corners(level_masks(known, lv.height, lv.width)[1], self.config.patch_size).any()
+        ]
+        if not kept:
+            raise InvalidExemplarError(
+                f"the image has no {self.config.patch_size}x{self.config.patch_size} area outside the mask to learn "
+                "from; make the masked region smaller"
+            )
+        return kept
+
+    def result_maps(self) -> dict[str, np.ndarray]:
+        """The finished PBR maps, kind -> (height, width, channels) float32 (map-set runs only)."""
+        if self.prepared.layout is None:
+            raise RuntimeError("this synthesis has no map sets; use result")
+        return self.prepared.layout.split(self.result)
 
     @property
     def finished(self) -> bool:
@@ -268,6 +337,8 @@ class Synthesizer:
             return self._result
         cfg = self.config
         if self._x is None:
+            if self.known is not None:
+                return self.known.finish(self.prepared.to_output(self.prepared.images[0]))
             return np.zeros((cfg.height, cfg.width, self.prepared.output_channels), dtype=np.float32)
         x = self._x
         if smooth:
@@ -276,6 +347,8 @@ class Synthesizer:
             rows = np.arange(cfg.height) * x.shape[0] // cfg.height
             cols = np.arange(cfg.width) * x.shape[1] // cfg.width
             x = x[rows][:, cols]
+        if self.known is not None:
+            return self.known.finish(self.prepared.to_output(x))
         return self.prepared.to_output(x)
 
     def _initial(self, level: Level, exemplars: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -301,9 +374,18 @@ class Synthesizer:
         optimizer = make_optimizer(cfg.optimizer, learning_rate=cfg.learning_rate, resample_every=cfg.resample_every)
         for li, level in enumerate(self.levels):
             exemplars = [scale_exemplar(im, level.scale) for im in self.prepared.images]
+            valid: list[np.ndarray | None] | None = None
+            region = free = None
+            if self.known is not None:
+                known, valid_pixels = level_masks(self.known, level.height, level.width)
+                valid = [None if valid_pixels.all() else valid_corners(valid_pixels, cfg.patch_size)]
+                region = free_corners(known, cfg.patch_size, wrap=self.known.wrap)
+                free = (~known)[:, :, None].astype(np.float32)
             with single_threaded_blas():
                 if self._x is None:
                     self._x = self._initial(level, exemplars, rng)
+                elif self.known is not None:  # positions matter here: no roll
+                    self._x = resize(self._x, level.height, level.width, periodic=True)
                 else:
                     # A random whole-pixel roll first: a texture's position is arbitrary, and
                     # without it every level's resampling grid meets the wrap at the same phase,
@@ -311,6 +393,8 @@ class Synthesizer:
                     # over five levels on periodic noise).
                     shift = (int(rng.integers(self._x.shape[0])), int(rng.integers(self._x.shape[1])))
                     self._x = resize(np.roll(self._x, shift, axis=(0, 1)), level.height, level.width, periodic=True)
+                if self.known is not None:
+                    self._x = np.where(known[:, :, None], exemplars[0], self._x).astype(np.float32)
                 per_iteration = min(level.height * level.width, cfg.max_patches)
                 sliced = SlicedPatchTerm(
                     exemplars,
@@ -320,6 +404,8 @@ class Synthesizer:
                     max_patches=cfg.max_patches,
                     exemplar_samples=min(cfg.exemplar_samples, max(4096, per_iteration)),
                     rng=rng,
+                    valid=valid,
+                    region=region,
                 )
                 coherence = None
                 if level.coherence and cfg.coherence_weight > 0:
@@ -329,6 +415,7 @@ class Synthesizer:
                         patch_size=cfg.patch_size,
                         stride=cfg.coherence_stride,
                         rng=rng,
+                        valid=valid,
                     )
                     if prev_matchers is not None:
                         for m, pm in zip(coherence.matchers, prev_matchers):
@@ -345,7 +432,7 @@ class Synthesizer:
             if cfg.spectrum_weight > 0:
                 spectrum = SpectrumTerm(exemplars, self.prepared.weights, level.height, level.width)
                 anchored.append((spectrum, cfg.spectrum_weight))
-            objective = LevelObjective(sliced, anchored, refresh_every=draws_per_refresh)
+            objective = LevelObjective(sliced, anchored, refresh_every=draws_per_refresh, free=free)
             optimizer.reset()
             optimizer.learning_rate = level.learning_rate
             stage = f"level {li + 1} of {len(self.levels)} ({level.width}x{level.height})"
@@ -368,7 +455,8 @@ class Synthesizer:
                 )
         self.evaluations = optimizer.evaluations
         assert self._x is not None
-        self._result = self.prepared.to_output(self._x)
+        out = self.prepared.to_output(self._x)
+        self._result = out if self.known is None else self.known.finish(out)
 
     def run(self, callback: Callable[[Progress], bool | None] | None = None) -> np.ndarray:
         """Run to the end and return the result.
@@ -401,3 +489,99 @@ def synthesize(
     (config.height, config.width, C) float32, in [0, 1] for [0, 1] exemplars.
     """
     return Synthesizer(exemplars, weights, config, seed).run(callback)
+
+
+def synthesize_maps(
+    sets: Sequence[MapSet],
+    weights: Sequence[float] | None = None,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    *,
+    callback: Callable[[Progress], bool | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Synthesize aligned PBR maps from one or more :class:`~core.maps.MapSet` in one call.
+
+    Returns
+    -------
+    kind -> (config.height, config.width, channels) float32: colour and
+    normal maps RGB, the others one channel; all correspond pixel for pixel.
+    """
+    synth = Synthesizer(sets, weights, config, seed)
+    synth.run(callback)
+    return synth.result_maps()
+
+
+def _sized(config: SynthesisConfig | None, region: KnownRegion) -> SynthesisConfig:
+    h, w, c = region.original.shape
+    base = config if config is not None else SynthesisConfig()
+    return dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
+
+
+def tileable_synthesizer(
+    image: object,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    *,
+    border: float = DEFAULT_BORDER,
+    name: str = "image",
+) -> Synthesizer:
+    """A stepping :class:`Synthesizer` that makes ``image`` tile (see :func:`make_tileable`)."""
+    region = tileable_region(image, border, name=name)
+    return Synthesizer([region.exemplar()], None, _sized(config, region), seed, names=[name], known=region)
+
+
+def make_tileable(
+    image: object,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    *,
+    border: float = DEFAULT_BORDER,
+    callback: Callable[[Progress], bool | None] | None = None,
+) -> np.ndarray:
+    """A seamless version of ``image``, same size: only a band along the edges changes.
+
+    The band (``border`` x each side at each edge, so twice that across the
+    seam) is resynthesized from the image's own patches with wrap-around, so
+    it continues across the opposite edge; every pixel outside it is kept
+    exactly. ``config``'s width and height are replaced by the image's.
+
+    Returns
+    -------
+    (H, W, C) float32 with the image's channels.
+    """
+    return tileable_synthesizer(image, config, seed, border=border).run(callback)
+
+
+def fill_synthesizer(
+    image: object,
+    mask: object | None = None,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    *,
+    name: str = "image",
+) -> Synthesizer:
+    """A stepping :class:`Synthesizer` that fills a masked region (see :func:`fill`)."""
+    region = fill_region(image, mask, name=name)
+    return Synthesizer([region.exemplar()], None, _sized(config, region), seed, names=[name], known=region)
+
+
+def fill(
+    image: object,
+    mask: object | None = None,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    *,
+    callback: Callable[[Progress], bool | None] | None = None,
+) -> np.ndarray:
+    """``image`` with its masked region synthesized from the rest of it.
+
+    ``mask``: same size, white (> 0.5) = fill; None = the image's
+    transparent pixels (alpha < 0.5), which come out opaque. Known pixels
+    are returned exactly as given; the region is filled with patches of the
+    known part only, continuing the structures around it.
+
+    Returns
+    -------
+    (H, W, C) float32 with the image's channels.
+    """
+    return fill_synthesizer(image, mask, config, seed).run(callback)
