@@ -1,4 +1,4 @@
-"""GASS for Blender: grow new seamless textures of any size from example images.
+"""GASS for Blender: new seamless textures and PBR sets from examples; make tileable; fill.
 
 The engine is ``core`` (pure NumPy, vendored into the extension by build.py);
 this package is the Blender side: settings (properties), preferences,
@@ -14,14 +14,23 @@ from . import cli, operators, panel, preferences, properties, session
 #: Registration order; unregistered in reverse.
 classes: tuple[type, ...] = (
     properties.GASS_PG_exemplar,
+    properties.GASS_PG_map,
     properties.GASS_PG_settings,
     preferences.GASS_AP_preferences,
     operators.GASS_OT_synthesize,
+    operators.GASS_OT_synthesize_pbr,
+    operators.GASS_OT_make_tileable,
+    operators.GASS_OT_fill,
     operators.GASS_OT_cancel,
     operators.GASS_OT_exemplar_add,
     operators.GASS_OT_exemplar_remove,
     operators.GASS_OT_exemplar_add_active,
+    operators.GASS_OT_maps_from_material,
+    operators.GASS_OT_map_add,
+    operators.GASS_OT_map_remove,
+    operators.GASS_OT_source_from_active,
     panel.GASS_UL_exemplars,
+    panel.GASS_UL_maps,
     panel.GASS_PT_main,
     panel.GASS_PT_main_image,
 )

@@ -1,6 +1,9 @@
 """The ``blender -c gass`` command: synthesize from image files without writing Python.
 
     blender -c gass EXEMPLAR... -o OUT.png --size 1024x1024 --seed 7
+    blender -c gass tile IMAGE -o OUT.png [--border 0.1]
+    blender -c gass fill IMAGE [--mask MASK] -o OUT.png
+    blender -c gass pbr color=C.png,normal=N.png,roughness=R.png -o out/stone_{map}.png
 
 Arguments are those of ``python -m core`` (:func:`core.cli.build_parser`).
 Blender itself reads the exemplars and writes the output (PNG, JPEG, TIFF,
@@ -14,15 +17,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import sys
 import time
 from pathlib import Path
 
 import bpy
+import numpy as np
 
 from . import bridge
 from .core import GassError, InvalidConfigError
-from .core.cli import build_parser, config_from_args
+from .core.cli import build_parser, config_from_args, make_synthesizer, output_paths, split_mode
 from .job import JobState, Snapshot, SynthesisJob
 
 COMMAND = "gass"
@@ -37,12 +42,15 @@ def _error(message: str) -> int:
 
 
 def _parse(argv: list[str]) -> argparse.Namespace | int:
-    """Parsed arguments, or an exit code (0 after --help, 2 after one error line)."""
-    parser = build_parser(prog=PROG)
+    """Parsed arguments (``mode`` the job), or an exit code (0 after --help, 2 after one error line)."""
+    mode, rest = split_mode(argv)
+    parser = build_parser(prog=PROG, mode=mode)
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
-            return parser.parse_args(argv)
+            args = parser.parse_args(rest)
+            args.mode = mode
+            return args
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 2
         if code == 0:
@@ -60,23 +68,15 @@ def command(argv: list[str]) -> int:
         return parsed
     args = parsed
     loaded: list[bpy.types.Image] = []
+    start = time.perf_counter()
     try:
-        if args.weights is not None and len(args.weights) != len(args.exemplars):
-            raise InvalidConfigError(
-                f"--weights has {len(args.weights)} values for {len(args.exemplars)} exemplars; give one per exemplar"
-            )
-        config = config_from_args(args)
-        output = Path(args.output)
-        bridge.check_output_path(args.output, args.bits)
-        exemplars = []
-        for i, path in enumerate(args.exemplars, start=1):
-            image = bridge.load_image_file(path)
-            loaded.append(image)
-            exemplars.append(bridge.read_exemplar(image, i, min_side=2 * config.patch_size))
-        fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
-        job = SynthesisJob(
-            arrays, args.weights, config, args.seed, preview_interval=float("inf"), names=[e.name for e in exemplars]
-        )
+        if args.mode == "synth":
+            job, formats = _new_texture_job(args, loaded)
+        else:
+            job, formats = _job(args, loaded)
+        paths = output_paths(args, [key for key in job.outputs if key])
+        for path in paths.values():
+            bridge.check_output_path(path, args.bits)
         start = time.perf_counter()
         shown = [-1.0]
 
@@ -89,7 +89,10 @@ def command(argv: list[str]) -> int:
         final = job.run(report)
         if final.state is not JobState.FINISHED:
             return _error(final.error or f"the synthesis stopped ({final.state.value})")
-        bridge.save_image_file(job.result, str(output), fmt, bits=args.bits)
+        for key, path in paths.items():
+            result = job.output(key)
+            bits = 8 if key and result.shape[2] != 1 else args.bits  # pbr: 16 bits for the grey maps
+            bridge.save_image_file(result, str(Path(path)), formats[key], bits=bits)
     except GassError as err:
         return _error(str(err))
     except KeyboardInterrupt:
@@ -99,8 +102,53 @@ def command(argv: list[str]) -> int:
         for image in loaded:
             bpy.data.images.remove(image)
     if not args.quiet:
-        print(f"gass: wrote {args.output} in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        print(f"gass: wrote {', '.join(paths.values())} in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     return 0
+
+
+def _new_texture_job(
+    args: argparse.Namespace, loaded: list[bpy.types.Image]
+) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
+    """The job of a plain synthesis: all exemplars share one output encoding."""
+    if args.weights is not None and len(args.weights) != len(args.exemplars):
+        raise InvalidConfigError(
+            f"--weights has {len(args.weights)} values for {len(args.exemplars)} exemplars; give one per exemplar"
+        )
+    config = config_from_args(args)
+    bridge.check_output_path(args.output, args.bits)
+    exemplars = []
+    for i, path in enumerate(args.exemplars, start=1):
+        image = bridge.load_image_file(path)
+        loaded.append(image)
+        exemplars.append(bridge.read_exemplar(image, i, min_side=2 * config.patch_size))
+    fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
+    names = [e.name for e in exemplars]
+    job = SynthesisJob.for_exemplars(arrays, args.weights, config, args.seed, preview_interval=math.inf, names=names)
+    return job, {"": fmt}
+
+
+def _job(
+    args: argparse.Namespace, loaded: list[bpy.types.Image]
+) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
+    """The job of tile, fill or pbr: each file keeps its own encoding (sRGB, Non-Color, float)."""
+    formats: dict[str, bridge.OutputFormat] = {}
+    alpha_is_mask = args.mode == "fill" and not args.mask
+
+    def read(path: str) -> np.ndarray:
+        image = bridge.load_image_file(path)
+        loaded.append(image)
+        pixels = bridge.read_exemplar(image, len(loaded), min_side=1)
+        keep = pixels.pixels.shape[2] in (2, 4) and (alpha_is_mask or float(pixels.pixels[:, :, -1].min()) < 1.0)
+        formats[path], (array,) = bridge.plan_output([pixels], alpha=keep)
+        return array
+
+    synth = make_synthesizer(args, read)
+    layout = synth.prepared.layout
+    if layout is None:
+        return SynthesisJob(synth, preview_interval=math.inf), {"": formats[args.image]}
+    first = args.sets[0]
+    job = SynthesisJob(synth, outputs={k: layout.output[k] for k in layout.kinds}, preview_interval=math.inf)
+    return job, {k: formats[first[k]] for k in layout.kinds}
 
 
 def register() -> None:

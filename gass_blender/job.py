@@ -15,7 +15,7 @@ import enum
 import math
 import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,25 +74,23 @@ def describe_error(err: BaseException) -> str:
 
 
 class SynthesisJob:
-    """One synthesis, run a step at a time, synchronously or on a worker thread.
+    """One engine run, a step at a time, synchronously or on a worker thread.
 
     Parameters
     ----------
-    exemplars:
-        (H, W, C) float32 arrays, top row first, in the encoding the output
-        should have (see :func:`bridge.plan_output`).
-    weights:
-        One weight >= 0 per exemplar.
-    config, seed:
-        Passed to :class:`core.Synthesizer`, which validates everything here
-        and raises :class:`core.GassError` on bad input.
+    synth:
+        The engine run (:class:`core.Synthesizer`: a new texture, a PBR set,
+        make-tileable or fill), already validated.
+    outputs:
+        Output key -> channels of the run's (stacked) result that form that
+        image; default ``{"": all channels}``. A PBR run has one key per map.
+    preview_key:
+        The output shown as live preview (default: the first).
     preview_interval:
         Least time in seconds between two previews (0: after every step).
         A preview costs an enlargement to output size (nearest neighbour), so
         it is also spaced to at least 4x its own cost (at most ~20% of the
         worker's time).
-    names:
-        Exemplar names for the engine's error messages.
 
     Notes
     -----
@@ -102,16 +100,16 @@ class SynthesisJob:
 
     def __init__(
         self,
-        exemplars: Sequence[np.ndarray],
-        weights: Sequence[float] | None,
-        config: SynthesisConfig,
-        seed: int,
+        synth: Synthesizer,
         *,
+        outputs: Mapping[str, slice] | None = None,
+        preview_key: str | None = None,
         preview_interval: float = 0.25,
-        names: Sequence[str] | None = None,
     ) -> None:
-        self.synth = Synthesizer(list(exemplars), weights, config, seed, names=names)
-        self.config = config
+        self.synth = synth
+        self.config = synth.config
+        self.outputs = dict(outputs) if outputs is not None else {"": slice(None)}
+        self.preview_key = preview_key if preview_key is not None else next(iter(self.outputs))
         self.preview_interval = preview_interval
         self._steps: Generator[Progress, None, None] = self.synth.steps()
         self._lock = threading.Lock()
@@ -127,7 +125,23 @@ class SynthesisJob:
         self._preview_serial = 0
         self._taken_serial = 0
         self._next_preview = 0.0
-        self._result_pixels: np.ndarray | None = None
+        self._result_pixels: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def for_exemplars(
+        cls,
+        exemplars: Sequence[np.ndarray],
+        weights: Sequence[float] | None,
+        config: SynthesisConfig,
+        seed: int,
+        *,
+        preview_interval: float = 0.25,
+        names: Sequence[str] | None = None,
+    ) -> SynthesisJob:
+        """A new texture from exemplar arrays (top row first, in the output's encoding,
+        see :func:`bridge.plan_output`); the engine validates and raises :class:`core.GassError`."""
+        synth = Synthesizer(list(exemplars), weights, config, seed, names=names)
+        return cls(synth, preview_interval=preview_interval)
 
     # -- running -------------------------------------------------------------
 
@@ -198,7 +212,7 @@ class SynthesisJob:
         try:
             progress = next(self._steps)
         except StopIteration:
-            result = pixels.to_blender(self.synth.result)
+            result = {key: pixels.to_blender(self.synth.result[:, :, part]) for key, part in self.outputs.items()}
             with self._lock:
                 self._result_pixels = result
                 self._fraction = 1.0
@@ -216,7 +230,7 @@ class SynthesisJob:
         preview = None
         now = time.perf_counter()
         if now >= self._next_preview:
-            preview = pixels.to_blender(progress.preview(smooth=False))
+            preview = pixels.to_blender(progress.preview(smooth=False)[:, :, self.outputs[self.preview_key]])
             cost = time.perf_counter() - now
             self._next_preview = time.perf_counter() + max(self.preview_interval, 4.0 * cost)
         with self._lock:
@@ -256,16 +270,24 @@ class SynthesisJob:
 
     @property
     def result(self) -> np.ndarray:
-        """The finished texture: (height, width, C) float32, top row first."""
+        """The finished texture (all outputs stacked): (height, width, C) float32, top row first."""
         return self.synth.result
+
+    def output(self, key: str = "") -> np.ndarray:
+        """One finished output image: (height, width, C) float32, top row first."""
+        return self.synth.result[:, :, self.outputs[key]]
 
     @property
     def result_pixels(self) -> np.ndarray:
-        """The finished texture as Blender's flat RGBA float32 (bottom row first)."""
+        """The finished (first) output as Blender's flat RGBA float32 (bottom row first)."""
+        return self.output_pixels(next(iter(self.outputs)))
+
+    def output_pixels(self, key: str) -> np.ndarray:
+        """One finished output as Blender's flat RGBA float32 (bottom row first)."""
         with self._lock:
             if self._result_pixels is None:
                 raise RuntimeError("the job has not finished")
-            return self._result_pixels
+            return self._result_pixels[key]
 
     @property
     def total_steps(self) -> int:

@@ -1,4 +1,9 @@
-"""Operators: synthesize (modal in the UI, synchronous in scripts), cancel, exemplar list."""
+"""Operators: the four jobs (modal in the UI, synchronous in scripts), cancel, the input lists.
+
+The jobs share one operator body (:class:`JobOperator`): ``gass.synthesize``
+(a new texture), ``gass.synthesize_pbr`` (aligned PBR maps),
+``gass.make_tileable`` and ``gass.fill``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import bpy
 
-from . import bridge
+from . import bridge, material
 from .core import GassError
 from .job import JobState
 from .properties import scene_settings as _settings
@@ -35,11 +40,11 @@ def _redraw(context: bpy.types.Context) -> None:
             area.tag_redraw()
 
 
-class GASS_OT_synthesize(bpy.types.Operator):
-    """Synthesize a new seamless texture from the exemplars into the active material"""
+class JobOperator(bpy.types.Operator):
+    """The body of every job operator (never registered itself); subclasses set ``job`` (see
+    session.JOBS), ``bl_idname``, ``bl_label`` and ``ready()``."""
 
-    bl_idname = "gass.synthesize"
-    bl_label = "Synthesize"
+    job = "NEW"
     # No REGISTER: "Repeat Last" would re-run a minutes-long synthesis synchronously.
     bl_options = {"UNDO"}
 
@@ -50,13 +55,18 @@ class GASS_OT_synthesize(bpy.types.Operator):
     _last_update = 0.0
 
     @classmethod
+    def ready(cls, context: bpy.types.Context) -> str:
+        """Why the job cannot start yet ("" when it can)."""
+        return ""
+
+    @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         if active_session() is not None:
             cls.poll_message_set(BUSY_MESSAGE)
             return False
-        settings = _settings(context)
-        if settings is None or not any(item.image is not None for item in settings.exemplars):
-            cls.poll_message_set("Add an exemplar image first (the + button or Add Active Image)")
+        why = "No scene" if _settings(context) is None else cls.ready(context)
+        if why:
+            cls.poll_message_set(why)
             return False
         return True
 
@@ -64,7 +74,7 @@ class GASS_OT_synthesize(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
-            session = SynthesisSession.from_context(context)
+            session = SynthesisSession.from_context(context, self.job)
             session.begin(threaded=False)
         except GassError as err:
             self.report({"ERROR"}, str(err))
@@ -90,7 +100,7 @@ class GASS_OT_synthesize(bpy.types.Operator):
         if bpy.app.background or context.window is None:
             return self.execute(context)
         try:
-            session = SynthesisSession.from_context(context)
+            session = SynthesisSession.from_context(context, self.job)
             session.begin(threaded=True)
         except GassError as err:
             self.report({"ERROR"}, str(err))
@@ -193,11 +203,67 @@ class GASS_OT_synthesize(bpy.types.Operator):
         seconds = time.perf_counter() - session.started
         for warning in session.warnings:
             self.report({"WARNING"}, warning)
+        names = ", ".join(f"'{im.name}'" for im in session.images().values()) or f"'{image.name}'"
         self.report(
             {"INFO"},
-            f"GASS: '{image.name}' ({session.width}x{session.height}) made in {seconds:.1f} s, "
-            f"shown in {session.target.describe()}",
+            f"GASS: {names} ({session.width}x{session.height}) made in {seconds:.1f} s, shown in {session.destination}",
         )
+
+
+class GASS_OT_synthesize(JobOperator):
+    """Synthesize a new seamless texture from the exemplars into the active material"""
+
+    bl_idname = "gass.synthesize"
+    bl_label = "Synthesize"
+    job = "NEW"
+
+    @classmethod
+    def ready(cls, context: bpy.types.Context) -> str:
+        settings = _settings(context)
+        if settings is None or not any(item.image is not None for item in settings.exemplars):
+            return "Add an exemplar image first (the + button or Add Active Image)"
+        return ""
+
+
+class GASS_OT_synthesize_pbr(JobOperator):
+    """Synthesize new aligned PBR maps from the map list into the nodes that feed them in the active material"""
+
+    bl_idname = "gass.synthesize_pbr"
+    bl_label = "Synthesize PBR Set"
+    job = "PBR"
+
+    @classmethod
+    def ready(cls, context: bpy.types.Context) -> str:
+        settings = _settings(context)
+        if settings is None or not any(row.image is not None for row in settings.maps):
+            return "Add the material's maps first (From Material, or + and pick images)"
+        return ""
+
+
+class GASS_OT_make_tileable(JobOperator):
+    """Make the chosen image tile seamlessly: a new image of the same size, only a band along the edges changes"""
+
+    bl_idname = "gass.make_tileable"
+    bl_label = "Make Tileable"
+    job = "TILEABLE"
+
+    @classmethod
+    def ready(cls, context: bpy.types.Context) -> str:
+        settings = _settings(context)
+        return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
+
+
+class GASS_OT_fill(JobOperator):
+    """Fill the masked (or transparent) region of the chosen image from its surroundings, into a new image"""
+
+    bl_idname = "gass.fill"
+    bl_label = "Fill Region"
+    job = "FILL"
+
+    @classmethod
+    def ready(cls, context: bpy.types.Context) -> str:
+        settings = _settings(context)
+        return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
 
 
 class GASS_OT_cancel(bpy.types.Operator):
@@ -322,4 +388,116 @@ class GASS_OT_exemplar_add_active(bpy.types.Operator):
         item.image = image
         item.weight = 1.0
         settings.active_exemplar = len(items) - 1
+        return {"FINISHED"}
+
+
+class GASS_OT_maps_from_material(bpy.types.Operator):
+    """Fill the PBR map list from the Image Texture nodes that feed the active material's BSDF"""
+
+    bl_idname = "gass.maps_from_material"
+    bl_label = "From Material"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        obj = context.active_object
+        if _settings(context) is None or obj is None or obj.active_material is None:
+            cls.poll_message_set("Select an object with a material whose Image Texture nodes feed its BSDF")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        obj = context.active_object
+        mat = obj.active_material if obj is not None else None
+        if settings is None or mat is None:
+            return {"CANCELLED"}
+        found = material.material_maps(mat)
+        tree = mat.node_tree
+        images: dict[str, bpy.types.Image] = {}
+        for kind, node_name in found.items():
+            node = tree.nodes.get(node_name) if tree is not None else None
+            if isinstance(node, bpy.types.ShaderNodeTexImage) and node.image is not None:
+                images[kind] = node.image
+        if not images:
+            self.report(
+                {"ERROR"},
+                f"Material '{mat.name}' has no Image Texture node feeding Base Color, Normal (via Normal Map), "
+                "Roughness, Metallic or Height (via Bump or Displacement)",
+            )
+            return {"CANCELLED"}
+        settings.maps.clear()
+        for kind, image in images.items():
+            row = settings.maps.add()
+            row.kind = kind
+            row.image = image
+        settings.active_map = 0
+        settings.mode = "PBR"
+        self.report({"INFO"}, f"GASS: {len(images)} maps from '{mat.name}': {', '.join(images)}")
+        return {"FINISHED"}
+
+
+class GASS_OT_map_add(bpy.types.Operator):
+    """Add a row to the PBR map list; pick its kind and image in the row"""
+
+    bl_idname = "gass.map_add"
+    bl_label = "Add Map"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        if settings is None:
+            return {"CANCELLED"}
+        taken = {row.kind for row in settings.maps}
+        row = settings.maps.add()
+        row.kind = next(
+            (k for k in ("color", "normal", "roughness", "height", "metallic", "ao") if k not in taken), "color"
+        )
+        settings.active_map = len(settings.maps) - 1
+        return {"FINISHED"}
+
+
+class GASS_OT_map_remove(bpy.types.Operator):
+    """Remove the selected row of the PBR map list (the image itself stays)"""
+
+    bl_idname = "gass.map_remove"
+    bl_label = "Remove Map"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        settings = _settings(context)
+        return settings is not None and len(settings.maps) > 0
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        assert settings is not None
+        index = min(settings.active_map, len(settings.maps) - 1)
+        settings.maps.remove(index)
+        settings.active_map = max(0, index - 1)
+        return {"FINISHED"}
+
+
+class GASS_OT_source_from_active(bpy.types.Operator):
+    """Use the image of the active Image Texture node (or of this Image Editor) as the image to work on"""
+
+    bl_idname = "gass.source_from_active"
+    bl_label = "Use Active Image"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        image, why = active_image(context)
+        if image is None:
+            cls.poll_message_set(why)
+            return False
+        return _settings(context) is not None
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        settings = _settings(context)
+        image, why = active_image(context)
+        if settings is None or image is None:
+            self.report({"ERROR"}, why or "No scene")
+            return {"CANCELLED"}
+        settings.source = image
         return {"FINISHED"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import bridge
-from .properties import GASS_PG_exemplar, scene_settings
+from .properties import GASS_PG_exemplar, GASS_PG_map, GASS_PG_settings, scene_settings
 from .session import active_session
 
 
@@ -35,6 +35,69 @@ class GASS_UL_exemplars(bpy.types.UIList):
         sub.prop(item, "weight", text="")
 
 
+class GASS_UL_maps(bpy.types.UIList):
+    """PBR map rows: kind and image."""
+
+    def draw_item(
+        self,
+        context: bpy.types.Context | None,
+        layout: bpy.types.UILayout,
+        data: object,
+        item: object,
+        icon: int | None,
+        active_data: object,
+        active_property: str | None,
+        index: int | None = 0,
+        flt_flag: int | None = 0,
+    ) -> None:
+        if not isinstance(item, GASS_PG_map):
+            return
+        row = layout.row(align=True)
+        row.alert = item.image is None or bridge.file_missing(item.image)
+        sub = row.row(align=True)
+        sub.ui_units_x = 4.5
+        sub.prop(item, "kind", text="")
+        row.prop(item, "image", text="")
+
+
+_OPERATORS = {
+    "NEW": ("gass.synthesize", "TEXTURE"),
+    "PBR": ("gass.synthesize_pbr", "MATERIAL"),
+    "TILEABLE": ("gass.make_tileable", "MOD_ARRAY"),
+    "FILL": ("gass.fill", "BRUSH_DATA"),
+}
+
+
+def _draw_inputs(layout: bpy.types.UILayout, settings: GASS_PG_settings) -> None:
+    """The inputs of the chosen job."""
+    mode = str(settings.mode)
+    if mode == "NEW":
+        layout.label(text="Exemplars")
+        row = layout.row()
+        row.template_list("GASS_UL_exemplars", "", settings, "exemplars", settings, "active_exemplar", rows=3)
+        col = row.column(align=True)
+        col.operator("gass.exemplar_add", icon="ADD", text="")
+        col.operator("gass.exemplar_remove", icon="REMOVE", text="")
+        layout.operator("gass.exemplar_add_active", icon="IMAGE_DATA")
+    elif mode == "PBR":
+        layout.label(text="Maps of one material")
+        row = layout.row()
+        row.template_list("GASS_UL_maps", "", settings, "maps", settings, "active_map", rows=3)
+        col = row.column(align=True)
+        col.operator("gass.map_add", icon="ADD", text="")
+        col.operator("gass.map_remove", icon="REMOVE", text="")
+        layout.operator("gass.maps_from_material", icon="MATERIAL")
+    else:
+        layout.prop(settings, "source")
+        layout.operator("gass.source_from_active", icon="IMAGE_DATA")
+        if mode == "FILL":
+            layout.prop(settings, "mask")
+            if settings.mask is None:
+                layout.label(text="No mask: transparent pixels are filled", icon="INFO")
+        else:
+            layout.prop(settings, "border")
+
+
 class GASS_PT_main_base:
     """Shared drawing of the two panels (each sets bl_space_type, bl_region_type "UI", bl_category "GASS")."""
 
@@ -47,33 +110,39 @@ class GASS_PT_main_base:
             layout.label(text="No scene")
             return
         session = active_session()
-
-        layout.label(text="Exemplars")
+        mode = str(settings.mode)
         row = layout.row()
-        row.template_list("GASS_UL_exemplars", "", settings, "exemplars", settings, "active_exemplar", rows=3)
-        col = row.column(align=True)
-        col.operator("gass.exemplar_add", icon="ADD", text="")
-        col.operator("gass.exemplar_remove", icon="REMOVE", text="")
-        layout.operator("gass.exemplar_add_active", icon="IMAGE_DATA")
+        row.enabled = session is None
+        row.prop(settings, "mode", expand=True)
+        _draw_inputs(layout, settings)
 
-        col = layout.column(align=True)
-        col.enabled = session is None
-        col.prop(settings, "width")
-        col.prop(settings, "height")
+        if mode in ("NEW", "PBR"):
+            col = layout.column(align=True)
+            col.enabled = session is None
+            col.prop(settings, "width")
+            col.prop(settings, "height")
         col = layout.column()
         col.enabled = session is None
         col.prop(settings, "seed")
         col.prop(settings, "quality")
         col.prop(settings, "regularity")
-        col.prop(settings, "alpha")
-        col.prop(settings, "output_name")
+        if mode == "NEW":
+            col.prop(settings, "alpha")
+        if mode in ("NEW", "PBR"):
+            col.prop(settings, "output_name")
 
         if session is not None:
             snap = session.job.snapshot()
             layout.progress(factor=snap.fraction, type="BAR", text=f"{snap.fraction * 100:.0f}%  {snap.stage}")
             layout.operator("gass.cancel", icon="CANCEL", text="Cancel (Esc)")
             return
-        layout.operator("gass.synthesize", icon="TEXTURE")
+        op, icon = _OPERATORS.get(mode, _OPERATORS["NEW"])
+        layout.operator(op, icon=icon)  # type: ignore[arg-type]
+        if mode in ("TILEABLE", "FILL"):
+            box = layout.box()
+            for line in _wrap("Into a new image; nodes of the active material that show the image get it", 40):
+                box.label(text=line)
+            return
         try:
             target = bridge.find_target(context)
         except bridge.SetupError as err:

@@ -7,6 +7,11 @@ Scripting contract (kept stable, see README "Batch and pipelines")::
     s.width, s.height, s.seed = 1024, 1024, 7
     bpy.ops.gass.synthesize()
 
+    # the other jobs read the same settings:
+    bpy.ops.gass.maps_from_material(); bpy.ops.gass.synthesize_pbr()   # s.maps: kind + image rows
+    s.source = bpy.data.images["photo.png"]; s.border = 0.1; bpy.ops.gass.make_tileable()
+    s.source, s.mask = photo, mask_or_None; bpy.ops.gass.fill()          # no mask: transparent = fill
+
 :meth:`GASS_PG_settings.to_config` is the one place where these properties
 become a :class:`core.SynthesisConfig`.
 """
@@ -29,6 +34,7 @@ from bpy.props import (
 
 from .core import QUALITIES, SynthesisConfig
 from .core.config import MAX_OUTPUT_SIDE, MIN_OUTPUT_SIDE
+from .core.maps import MAP_KINDS
 
 _QUALITY_HELP = {
     "draft": "Fast preview of the look: fewer iterations and directions",
@@ -36,6 +42,25 @@ _QUALITY_HELP = {
     "high": "More iterations and statistics: slower, cleaner structure",
 }
 QUALITY_ITEMS = [(q, q.capitalize(), _QUALITY_HELP.get(q, q)) for q in QUALITIES]
+
+MODE_ITEMS = [
+    ("NEW", "New", "A new seamless texture from exemplar images"),
+    ("PBR", "PBR", "New aligned PBR maps (colour, normal, roughness...) from one material's maps"),
+    ("TILEABLE", "Tileable", "Make an existing image tile seamlessly, same size"),
+    ("FILL", "Fill", "Fill a masked region of an image from its surroundings"),
+]
+MAP_ITEMS = [(k.name, k.label, f"{k.label} map" + (" (Non-Color data)" if k.data else "")) for k in MAP_KINDS.values()]
+
+
+class GASS_PG_map(bpy.types.PropertyGroup):
+    """One map of a PBR exemplar set: its kind and image."""
+
+    if TYPE_CHECKING:
+        kind: str
+        image: bpy.types.Image | None
+    else:
+        kind: EnumProperty(name="Kind", items=MAP_ITEMS, default="color", description="What this map holds")
+        image: PointerProperty(name="Image", type=bpy.types.Image, description="The map's image (read, never modified)")
 
 
 class GASS_PG_exemplar(bpy.types.PropertyGroup):
@@ -73,7 +98,34 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         regularity: float
         alpha: bool
         output_name: str
+        mode: str
+        maps: bpy.types.bpy_prop_collection_idprop[GASS_PG_map]
+        active_map: int
+        source: bpy.types.Image | None
+        mask: bpy.types.Image | None
+        border: float
     else:
+        mode: EnumProperty(name="Job", items=MODE_ITEMS, default="NEW")
+        maps: CollectionProperty(type=GASS_PG_map, name="PBR Maps")
+        active_map: IntProperty(name="Active Map", default=0, min=0)
+        source: PointerProperty(
+            name="Image",
+            type=bpy.types.Image,
+            description="The image to make tileable or to fill (read, never modified: the result is a new image)",
+        )
+        mask: PointerProperty(
+            name="Mask",
+            type=bpy.types.Image,
+            description="Same size as the image: white = fill. Empty: the image's transparent pixels are filled",
+        )
+        border: FloatProperty(
+            name="Border",
+            description="Width of the band resynthesized at each edge, as a fraction of the side",
+            default=0.1,
+            min=0.02,
+            max=0.4,
+            subtype="FACTOR",
+        )
         exemplars: CollectionProperty(type=GASS_PG_exemplar, name="Exemplars")
         active_exemplar: IntProperty(name="Active Exemplar", default=0, min=0)
         width: IntProperty(

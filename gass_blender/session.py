@@ -1,13 +1,14 @@
-"""One synthesis inside a .blend: the object the operator (modal or not) and the tests drive.
+"""One engine run inside a .blend: the object the operators (modal or not) and the tests drive.
 
-A :class:`SynthesisSession` is made by :meth:`SynthesisSession.from_context`,
-which validates everything and copies the exemplars' pixels but changes
-nothing in the file. :meth:`begin` creates the output image and links it into
-the material (remembering what it changed); then either :meth:`step` (on the
-calling thread) or a worker thread (``begin(threaded=True)``) advances the
-engine, and :meth:`update` (main thread) copies the newest preview into the
-image. :meth:`finish` writes the result and packs it; :meth:`cancel` removes
-the image and restores the material exactly.
+A :class:`SynthesisSession` is made by :meth:`SynthesisSession.from_context`
+for one job (a new texture, a PBR set, make-tileable, fill), which validates
+everything and copies the input pixels but changes nothing in the file.
+:meth:`begin` creates the output image(s) and wires them into the material
+(remembering what it changed); then either :meth:`step` (on the calling
+thread) or a worker thread (``begin(threaded=True)``) advances the engine,
+and :meth:`update` (main thread) copies the newest preview into the image.
+:meth:`finish` writes the results and packs them; :meth:`cancel` removes the
+images and restores the material exactly.
 
 At most one session runs at a time (:func:`active_session`).
 """
@@ -17,13 +18,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import bpy
+import numpy as np
 
-from . import bridge, preferences
-from .core import GassError
+from . import bridge, material, preferences
+from .core import GassError, InvalidExemplarError, Synthesizer
+from .core.maps import MapSet
+from .core.synth import fill_synthesizer, tileable_synthesizer
 from .job import JobState, Snapshot, SynthesisJob, eta_text
-from .properties import scene_settings
+from .properties import GASS_PG_settings, scene_settings
+
+#: The jobs, as named by ``scene.gass.mode``.
+JOBS = ("NEW", "PBR", "TILEABLE", "FILL")
 
 
 class BusyError(GassError):
@@ -46,29 +56,63 @@ def abort_active() -> None:
         _ACTIVE.cancel()
 
 
+class Change(Protocol):
+    """A recorded material edit (:class:`bridge.LinkChange`, :class:`material.MaterialEdit`)."""
+
+    warnings: list[str]
+
+    def revert(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    """One output image of a session.
+
+    Attributes
+    ----------
+    key:
+        The job's output key ("" for a single image, the map kind for PBR).
+    name:
+        Wanted datablock name (Blender adds .001 if it is taken).
+    fmt:
+        Its :class:`bridge.OutputFormat`.
+    alpha:
+        An RGBA image.
+    """
+
+    key: str
+    name: str
+    fmt: bridge.OutputFormat
+    alpha: bool = False
+
+
+#: Wires the new images (by output key) into the file; returns what it changed, or None.
+Wire = Callable[[dict[str, bpy.types.Image]], "Change | None"]
+
+
 class SynthesisSession:
-    """A synthesis from the scene's GASS settings into the active material.
+    """An engine run from the scene's GASS settings into new images, wired into a material.
 
     Parameters
     ----------
     job:
         The :class:`SynthesisJob` (validated engine run).
-    target:
-        Where the result goes (:func:`bridge.find_target`).
-    fmt:
-        The output's :class:`bridge.OutputFormat`.
-    output_name:
-        Wanted name of the new image.
+    images:
+        The output images to create, the job's preview key first.
+    wire:
+        Puts the new images into the material, recording the change.
+    destination:
+        Where the results go, for messages.
     """
 
-    def __init__(self, job: SynthesisJob, target: bridge.Target, fmt: bridge.OutputFormat, output_name: str) -> None:
+    def __init__(self, job: SynthesisJob, images: list[PlannedImage], wire: Wire, destination: str) -> None:
         self.job = job
-        self.target = target
-        self.fmt = fmt
-        self.output_name = output_name or "GASS Texture"
+        self.planned = images
+        self.wire = wire
+        self.destination = destination
         self.width = job.config.width
         self.height = job.config.height
-        self.change: bridge.LinkChange | None = None
+        self.change: Change | None = None
         self.warnings: list[str] = []
         self.cancel_requested = False
         self.started = 0.0
@@ -76,20 +120,19 @@ class SynthesisSession:
         self.update_seconds_total = 0.0
         self.updates = 0
         self.previews_written = 0
-        self._image_name: str | None = None
-        self._image_pointer = 0
+        self._images: dict[str, tuple[str, int]] = {}  # key -> (name, address)
         self._closed = False
 
     # -- creation --------------------------------------------------------------
 
     @classmethod
-    def from_context(cls, context: bpy.types.Context) -> SynthesisSession:
-        """Validate the scene's settings and read the exemplars; changes nothing.
+    def from_context(cls, context: bpy.types.Context, job: str = "NEW") -> SynthesisSession:
+        """Validate the scene's settings for ``job`` and read the inputs; changes nothing.
 
         Raises
         ------
         GassError
-            Busy, no active object or material, bad exemplars or settings,
+            Busy, no active object or material, bad images or settings,
             with a message that says what to do.
         """
         if _ACTIVE is not None:
@@ -97,26 +140,15 @@ class SynthesisSession:
         settings = scene_settings(context)
         if settings is None:
             raise bridge.SetupError("No scene")
-        if len(settings.exemplars) == 0:
-            raise bridge.SetupError("No exemplars: add an image to the exemplar list first")
-        target = bridge.find_target(context)
         prefs = preferences.get(context)
-        config = settings.to_config(memory_budget_mb=prefs.memory_budget_mb if prefs is not None else None)
-        exemplars = [
-            bridge.read_exemplar(item.image, i, min_side=2 * config.patch_size)
-            for i, item in enumerate(settings.exemplars, start=1)
-        ]
-        fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
         interval = prefs.preview_interval if prefs is not None else 0.25
-        job = SynthesisJob(
-            arrays,
-            settings.weights(),
-            config,
-            int(settings.seed),
-            preview_interval=interval,
-            names=[e.name for e in exemplars],
-        )
-        return cls(job, target, fmt, str(settings.output_name))
+        budget = prefs.memory_budget_mb if prefs is not None else None
+        builders = {"NEW": _plan_new, "PBR": _plan_pbr, "TILEABLE": _plan_tileable, "FILL": _plan_fill}
+        if job not in builders:
+            raise ValueError(f"unknown job {job!r}; one of {', '.join(JOBS)}")
+        session = builders[job](context, settings, budget)
+        session.job.preview_interval = interval
+        return session
 
     # -- running ---------------------------------------------------------------
 
@@ -129,15 +161,20 @@ class SynthesisSession:
         global _ACTIVE
         if _ACTIVE is not None:
             raise BusyError(BUSY_MESSAGE)
-        image = bridge.new_output_image(self.output_name, self.width, self.height, self.fmt)
-        self._image_name = image.name
-        self._image_pointer = image.as_pointer()
+        created: dict[str, bpy.types.Image] = {}
         try:
-            self.change = bridge.link_output(self.target, image)
+            for plan in self.planned:
+                image = bridge.new_output_image(plan.name, self.width, self.height, plan.fmt, alpha=plan.alpha)
+                created[plan.key] = image
+                self._images[plan.key] = (image.name, image.as_pointer())
+            self.change = self.wire(created)
         except BaseException:
-            bpy.data.images.remove(image)
+            for image in created.values():
+                bpy.data.images.remove(image)
+            self._images.clear()
             raise
-        self.warnings.extend(self.change.warnings)
+        if self.change is not None:
+            self.warnings.extend(self.change.warnings)
         _ACTIVE = self
         self.started = time.perf_counter()
         if threaded:
@@ -175,20 +212,24 @@ class SynthesisSession:
         return snap
 
     def finish(self) -> bpy.types.Image:
-        """Write the finished result into the image and pack it; the session ends."""
+        """Write the finished results into the images and pack them; the session ends.
+
+        Returns the first (preview) image.
+        """
         global _ACTIVE
         snap = self.job.snapshot()
         if snap.state is not JobState.FINISHED:
             raise RuntimeError(f"the synthesis has not finished (state {snap.state.value})")
-        image = self.image()
-        if image is None:
-            raise GassError("The output image was removed while it was being synthesized")
-        bridge.write_pixels(image, self.job.result_pixels)
-        bridge.pack(image)
+        images = self.images()
+        if len(images) != len(self.planned):
+            raise GassError("An output image was removed while it was being synthesized")
+        for key, image in images.items():
+            bridge.write_pixels(image, self.job.output_pixels(key))
+            bridge.pack(image)
         self._closed = True
         if _ACTIVE is self:
             _ACTIVE = None
-        return image
+        return images[self.planned[0].key]
 
     def cancel(self) -> None:
         """Stop the engine, remove the output image and restore the material. Idempotent."""
@@ -199,8 +240,7 @@ class SynthesisSession:
             try:
                 if self.change is not None:
                     self.change.revert()
-                image = self.image()
-                if image is not None:
+                for image in self.images().values():
                     bpy.data.images.remove(image)
             except ReferenceError:  # data freed under us (e.g. file reloaded): nothing left to restore
                 pass
@@ -214,23 +254,31 @@ class SynthesisSession:
         """True after :meth:`finish` or :meth:`cancel`."""
         return self._closed
 
-    def image(self) -> bpy.types.Image | None:
-        """The output image, found by name (or by address if the user renamed it)."""
-        if self._image_name is None:
+    def image(self, key: str | None = None) -> bpy.types.Image | None:
+        """An output image (default: the preview one), found by name, or by address if renamed."""
+        key = self.planned[0].key if key is None else key
+        if key not in self._images:
             return None
-        image = bpy.data.images.get(self._image_name)
-        if image is not None and image.as_pointer() == self._image_pointer:
+        name, pointer = self._images[key]
+        image = bpy.data.images.get(name)
+        if image is not None and image.as_pointer() == pointer:
             return image
         for candidate in bpy.data.images:
-            if candidate.as_pointer() == self._image_pointer:
-                self._image_name = candidate.name
+            if candidate.as_pointer() == pointer:
+                self._images[key] = (candidate.name, pointer)
                 return candidate
         return None
 
+    def images(self) -> dict[str, bpy.types.Image]:
+        """The output images that still exist, by output key."""
+        found = {key: self.image(key) for key in self._images}
+        return {key: image for key, image in found.items() if image is not None}
+
     @property
     def image_name(self) -> str | None:
-        """Name of the output image (after Blender made it unique)."""
-        return self._image_name
+        """Name of the (first) output image (after Blender made it unique)."""
+        image = self.image()
+        return image.name if image is not None else None
 
     def status_text(self) -> str:
         """One line for the status bar: percent, stage, time left, how to cancel."""
@@ -241,3 +289,114 @@ class SynthesisSession:
             parts.append(eta)
         parts.append("Esc or right-click to cancel")
         return "  ·  ".join(parts)
+
+
+# -- one builder per job: validate, read the inputs, plan the outputs ------------------
+
+
+def _plan_new(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+    """A new texture from the exemplar list into the active material."""
+    if len(settings.exemplars) == 0:
+        raise bridge.SetupError("No exemplars: add an image to the exemplar list first")
+    target = bridge.find_target(context)
+    config = settings.to_config(memory_budget_mb=budget)
+    exemplars = [
+        bridge.read_exemplar(item.image, i, min_side=2 * config.patch_size)
+        for i, item in enumerate(settings.exemplars, start=1)
+    ]
+    fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
+    job = SynthesisJob.for_exemplars(
+        arrays, settings.weights(), config, int(settings.seed), names=[e.name for e in exemplars]
+    )
+    name = str(settings.output_name) or "GASS Texture"
+    return SynthesisSession(
+        job, [PlannedImage("", name, fmt)], lambda images: bridge.link_output(target, images[""]), target.describe()
+    )
+
+
+def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+    """Aligned PBR maps from the map list into the nodes that feed them in the active material."""
+    rows = list(settings.maps)
+    if not rows:
+        raise bridge.SetupError("No PBR maps: click 'From Material' or add map rows first")
+    target = bridge.find_target(context)
+    config = settings.to_config(memory_budget_mb=budget)
+    maps: dict[str, np.ndarray] = {}
+    formats: dict[str, bridge.OutputFormat] = {}
+    for i, row in enumerate(rows, start=1):
+        kind = str(row.kind)
+        if kind in maps:
+            raise InvalidExemplarError(f"Map row {i} is a second {kind} map; keep one map of each kind")
+        pixels = bridge.read_exemplar(row.image, i, min_side=2 * config.patch_size)
+        formats[kind], (maps[kind],) = bridge.plan_output([pixels])
+    synth = Synthesizer([MapSet(maps)], None, config, int(settings.seed))
+    layout = synth.prepared.layout
+    assert layout is not None
+    order = sorted(layout.kinds, key=lambda k: k != "color")  # the colour map is the preview
+    base = str(settings.output_name) or "GASS Texture"
+    planned = [PlannedImage(k, f"{base} {k}", formats[k]) for k in order]
+    job = SynthesisJob(synth, outputs={k: layout.output[k] for k in order})
+    return SynthesisSession(
+        job,
+        planned,
+        lambda images: material.wire_maps(target.material_name, images),
+        f"material '{target.material_name}'",
+    )
+
+
+def _read_source(
+    settings: GASS_PG_settings, what: str, *, min_side: int, alpha: bool | None
+) -> tuple[bridge.OutputFormat, np.ndarray, str]:
+    """The source image's (format, pixels, name); ``alpha`` None keeps alpha only if it is used."""
+    if settings.source is None:
+        raise bridge.SetupError(f"No image: pick the image to {what} in the Image field (or Use Active Image)")
+    pixels = bridge.read_exemplar(settings.source, 1, min_side=min_side)
+    keep = alpha
+    if keep is None:
+        keep = pixels.pixels.shape[2] in (2, 4) and float(pixels.pixels[:, :, -1].min()) < 1.0
+    fmt, (array,) = bridge.plan_output([pixels], alpha=keep)
+    return fmt, array, settings.source.name
+
+
+def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, str]:
+    """Wiring that shows the result wherever the active material shows ``source``."""
+    obj = context.active_object
+    mat = obj.active_material if obj is not None else None
+    name = mat.name if mat is not None else None
+    if mat is not None and material.replace_image_targets(mat, source):
+        where = f"the nodes of material '{mat.name}' that showed '{source}'"
+    else:
+        where = "a new image (no node of the active material showed the source)"
+
+    def wire(images: dict[str, bpy.types.Image]) -> Change | None:
+        return material.replace_image(bpy.data.materials.get(name) if name else None, source, images[""])
+
+    return wire, where
+
+
+def _plan_tileable(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+    """The source image made tileable, into a new image."""
+    config = settings.to_config(memory_budget_mb=budget)
+    fmt, array, name = _read_source(settings, "make tileable", min_side=2 * config.patch_size, alpha=None)
+    synth = tileable_synthesizer(array, config, int(settings.seed), border=float(settings.border), name=name)
+    wire, where = _into_source_nodes(context, name)
+    alpha = array.shape[2] in (2, 4)
+    return SynthesisSession(
+        SynthesisJob(synth), [PlannedImage("", f"{Path(name).stem} tileable", fmt, alpha)], wire, where
+    )
+
+
+def _plan_fill(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+    """The source image with its masked region filled, into a new image."""
+    config = settings.to_config(memory_budget_mb=budget)
+    with_mask = settings.mask is not None
+    fmt, array, name = _read_source(settings, "fill", min_side=2 * config.patch_size, alpha=None if with_mask else True)
+    mask = None
+    if settings.mask is not None:
+        mask = bridge.read_exemplar(settings.mask, 2, min_side=1).pixels[:, :, :3]
+    synth = fill_synthesizer(array, mask, config, int(settings.seed), name=name)
+    wire, where = _into_source_nodes(context, name)
+    alpha = array.shape[2] in (2, 4)
+    return SynthesisSession(
+        SynthesisJob(synth), [PlannedImage("", f"{Path(name).stem} filled", fmt, alpha)], wire, where
+    )

@@ -14,6 +14,13 @@ OPERATORS = {
     "gass.exemplar_add",
     "gass.exemplar_remove",
     "gass.exemplar_add_active",
+    "gass.synthesize_pbr",
+    "gass.make_tileable",
+    "gass.fill",
+    "gass.maps_from_material",
+    "gass.map_add",
+    "gass.map_remove",
+    "gass.source_from_active",
 }
 
 
