@@ -10,11 +10,30 @@ exemplar (the "base" figure printed with the table). The parent then
 measures the result with :func:`core.metrics.evaluate` and prints one row
 per synthesis. Nothing is asserted: the figures are for people.
 
+``--jobs`` adds the other jobs of the engine, each with its own table (the
+input is a centre crop of each exemplar at each size, or the exemplar
+resized when it is smaller):
+
+* tile (:func:`core.synth.make_tileable`): seam score before and after, the
+  largest change outside the band (must be 0) and the normalized patch
+  distance of the band across the seam;
+* fill (:func:`core.synth.fill`): a centred hole of 1/4 of each side; the
+  largest change of the known pixels (must be 0) and the normalized patch
+  distance of the area around the hole, beside the same for a naive fill
+  (the known mean colour) and for the untouched image;
+* pbr (:func:`core.synth.synthesize_maps`): a set made from the exemplar
+  (colour; height = its smoothed luminance; normal = the height's normals)
+  synthesized jointly; how well the output normal matches the normals of the
+  output height (beside a 4 px misaligned baseline), the largest deviation
+  of a normal from unit length and the colour's normalized distance.
+
 Examples::
 
     python benchmarks/bench.py --quick
     python benchmarks/bench.py --sizes 256 512 --exemplars tests/data/gravel_gray.png --out out/bench
     python benchmarks/bench.py --sizes 256 --optimizers adam cg lbfgs gradient
+    python benchmarks/bench.py --jobs tile,fill,pbr --sizes 256 --quality draft
+    python benchmarks/bench.py --quick --jobs all
 """
 
 from __future__ import annotations
@@ -36,10 +55,18 @@ if str(ROOT) not in sys.path:
 
 from core import OPTIMIZERS, QUALITIES, GassError, SynthesisConfig, Synthesizer  # noqa: E402
 from core.imageio import read_image, write_image  # noqa: E402
-from core.metrics import evaluate  # noqa: E402
+from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height  # noqa: E402
+from core.metrics import evaluate, normalized_patch_distance, seam_score  # noqa: E402
+from core.resample import resize  # noqa: E402
+from core.synth import DEFAULT_BORDER, fill_synthesizer, tileable_synthesizer  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DEFAULT_SIZES = (256, 512, 1024, 2048)
+JOBS = ("synth", "tile", "fill", "pbr")
+#: Strength of the normals made from an exemplar's height for the pbr job.
+PBR_STRENGTH = 8.0
+#: Shift in pixels of the misaligned baseline of the pbr job.
+PBR_SHIFT = 4
 TARGETS = (
     "targets (DESIGN.md): 1024 px <= 30 s, 2048 px <= 120 s, first preview <= 2 s, "
     "peak < 1.5 GB at 2048 px, cost linear in pixels; normalized distance near 0, verbatim < 5 %, seam ~1"
@@ -125,6 +152,303 @@ def run_at_budget(job: Job, budget: int | None) -> dict[str, Any]:
         return result
     scaled = dataclasses.replace(job, iteration_scale=budget / max(1, result["evaluations"]))
     return run_in_worker(scaled)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskJob:
+    """One make-tileable, fill or PBR run to do in a worker."""
+
+    kind: str  # "tile", "fill" or "pbr"
+    exemplar: str
+    size: int
+    quality: str
+    seed: int
+    border: float = DEFAULT_BORDER
+
+
+def job_input(exemplar: np.ndarray, size: int) -> np.ndarray:
+    """A size x size centre crop of the exemplar (resized to size when smaller): the input of tile and fill."""
+    h, w = exemplar.shape[:2]
+    if min(h, w) < size:
+        return resize(exemplar, size, size, periodic=False)
+    y, x = (h - size) // 2, (w - size) // 2
+    return np.ascontiguousarray(exemplar[y : y + size, x : x + size])
+
+
+def centre_hole(height: int, width: int) -> np.ndarray:
+    """(H, W) bool, True in a centred rectangle of a quarter of each side: the fill job's hole."""
+    hole = np.zeros((height, width), dtype=bool)
+    hole[height * 3 // 8 : height * 5 // 8, width * 3 // 8 : width * 5 // 8] = True
+    return hole
+
+
+def band_mask(height: int, width: int, border: float) -> np.ndarray:
+    """(H, W) bool, True in make-tileable's band: ceil(border x side) at each edge."""
+    by, bx = max(1, int(np.ceil(border * height))), max(1, int(np.ceil(border * width)))
+    band = np.ones((height, width), dtype=bool)
+    band[by : height - by, bx : width - bx] = False
+    return band
+
+
+def smooth(image: np.ndarray, passes: int = 2) -> np.ndarray:
+    """Binomial [1 2 1] / 4 blur along both axes, ``passes`` times, edges reflected."""
+    a = image.astype(np.float32)
+    kernel = np.array([1, 2, 1], np.float32) / 4
+    for _ in range(passes):
+        for axis in (0, 1):
+            pad = [(1, 1) if ax == axis else (0, 0) for ax in range(a.ndim)]
+            p = np.pad(a, pad, mode="reflect")
+            a = sum(kernel[i] * np.take(p, np.arange(i, i + a.shape[axis]), axis=axis) for i in range(3))
+    return a.astype(np.float32)
+
+
+def pbr_set(exemplar: np.ndarray) -> MapSet:
+    """The pbr job's set: colour = the exemplar, height = its smoothed luminance, normal from the height."""
+    colour = exemplar[:, :, :3] if exemplar.shape[2] >= 3 else np.repeat(exemplar[:, :, :1], 3, axis=2)
+    height = smooth((colour @ LUMA)[:, :, None])
+    return MapSet(
+        {"color": colour, "normal": normals_from_height(height, PBR_STRENGTH, periodic=False), "height": height}
+    )
+
+
+def run_task(job: TaskJob) -> dict[str, Any]:
+    """Run one tile, fill or pbr job (in a worker process) and return its result and figures."""
+    exemplar = read_image(job.exemplar)
+    config = SynthesisConfig.preset(job.quality, width=job.size, height=job.size)
+    base_mb = _peak_rss_mb()
+    image = None
+    start = time.perf_counter()
+    if job.kind == "tile":
+        image = job_input(exemplar, job.size)
+        synth = tileable_synthesizer(image, config, job.seed, border=job.border)
+    elif job.kind == "fill":
+        image = job_input(exemplar, job.size)
+        mask = centre_hole(*image.shape[:2]).astype(np.float32)
+        synth = fill_synthesizer(image, mask, config, job.seed)
+    elif job.kind == "pbr":
+        synth = Synthesizer([pbr_set(exemplar)], config=config, seed=job.seed)
+    else:
+        raise ValueError(f"unknown job {job.kind!r}")
+    first = None
+    for progress in synth.steps():
+        if first is None:
+            progress.preview()
+            first = time.perf_counter() - start
+    wall = time.perf_counter() - start
+    return {
+        "input": image,
+        "image": synth.result,
+        "maps": synth.result_maps() if job.kind == "pbr" else None,
+        "wall": wall,
+        "first": first if first is not None else wall,
+        "peak_mb": _peak_rss_mb(),
+        "base_mb": base_mb,
+    }
+
+
+def run_task_in_worker(job: TaskJob) -> dict[str, Any]:
+    """:func:`run_task` in a fresh spawned process, so peak memory is this job's alone."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(run_task, (job,))
+
+
+def _distance(image: np.ndarray, exemplar: np.ndarray) -> float:
+    """Normalized patch distance of an image against the exemplar (nan when too small to measure)."""
+    try:
+        return normalized_patch_distance(image, exemplar, rng=0)
+    except GassError:
+        return float("nan")
+
+
+def edge_ratio(image: np.ndarray, top: int, bottom: int, left: int, right: int) -> float:
+    """How visible the outline of the rectangle [top, bottom) x [left, right) is (~1 = not at all).
+
+    For each of its four sides: the mean absolute difference between the pixels on either side of
+    it, along its length, divided by the mean absolute difference of all neighbouring pixels across
+    that axis; the mean of the four.
+    """
+    x = image.astype(np.float64)
+    dy = np.abs(np.diff(x, axis=0)).mean(axis=2)  # dy[r] is the step from row r to row r + 1
+    dx = np.abs(np.diff(x, axis=1)).mean(axis=2)
+    sides = [
+        dy[top - 1, left:right].mean() / dy.mean(),
+        dy[bottom - 1, left:right].mean() / dy.mean(),
+        dx[top:bottom, left - 1].mean() / dx.mean(),
+        dx[top:bottom, right - 1].mean() / dx.mean(),
+    ]
+    return float(np.mean(sides))
+
+
+def tile_metrics(res: dict[str, Any], exemplar: np.ndarray, border: float) -> dict[str, float]:
+    """Seam before/after, change outside the band, and distance of the band across the seam."""
+    before, after = res["input"], res["image"]
+    h, w = after.shape[:2]
+    band = band_mask(h, w, border)
+    # The band across each seam, as a strip through the middle of the image rolled by half:
+    # rows (or columns) within max(band, 24) of the seam, so the strip is at least 48 px.
+    by, bx = max(24, int(np.ceil(border * h))), max(24, int(np.ceil(border * w)))
+    rolled = np.roll(after, (h // 2, w // 2), axis=(0, 1))
+    rolled_in = np.roll(before, (h // 2, w // 2), axis=(0, 1))
+
+    def strips(img: np.ndarray) -> float:
+        rows = img[max(0, h // 2 - by) : h // 2 + by]
+        cols = img[:, max(0, w // 2 - bx) : w // 2 + bx]
+        return float(np.mean([_distance(rows, exemplar), _distance(cols, exemplar)]))
+
+    ty, tx = int(np.ceil(border * h)), int(np.ceil(border * w))
+    return {
+        "seam_before": seam_score(before),
+        "seam_after": seam_score(after),
+        "edge": edge_ratio(after, ty, h - ty, tx, w - tx),
+        "edge_input": edge_ratio(before, ty, h - ty, tx, w - tx),
+        "interior_change": float(np.abs(after[~band] - before[~band]).max()),
+        "band_distance": strips(rolled),
+        "input_distance": strips(rolled_in),
+    }
+
+
+def fill_metrics(res: dict[str, Any], exemplar: np.ndarray) -> dict[str, float]:
+    """Change of the known pixels, and distance around the hole for the fill, a naive fill and the original."""
+    before, after = res["input"], res["image"]
+    h, w = after.shape[:2]
+    hole = centre_hole(h, w)
+    naive = before.copy()
+    naive[hole] = before[~hole].mean(axis=0)
+    # The hole and a margin of 1/8 of each side around it.
+    area = (slice(h // 4, h - h // 4), slice(w // 4, w - w // 4))
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+    outline = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+    return {
+        "known_change": float(np.abs(after[~hole] - before[~hole]).max()),
+        "edge": edge_ratio(after, *outline),
+        "edge_input": edge_ratio(before, *outline),
+        "fill_distance": _distance(after[area], exemplar),
+        "naive_distance": _distance(naive[area], exemplar),
+        "original_distance": _distance(before[area], exemplar),
+    }
+
+
+def pbr_metrics(res: dict[str, Any], exemplar: np.ndarray) -> dict[str, float]:
+    """Agreement of the output normal with the output height (and a misaligned baseline), unit length, colour."""
+    maps = res["maps"]
+    normal, height = maps["normal"], maps["height"]
+    shifted = np.roll(height, (PBR_SHIFT, PBR_SHIFT), axis=(0, 1))
+    colour = exemplar[:, :, :3] if exemplar.shape[2] >= 3 else np.repeat(exemplar[:, :, :1], 3, axis=2)
+    return {
+        "angle": float(normal_angle_error(normal, normals_from_height(height, PBR_STRENGTH)).mean()),
+        "angle_shifted": float(normal_angle_error(normal, normals_from_height(shifted, PBR_STRENGTH)).mean()),
+        "unit_error": float(np.abs(np.linalg.norm(decode_normal(normal), axis=2) - 1.0).max()),
+        "min_z": float(decode_normal(normal)[:, :, 2].min()),
+        "colour_distance": _distance(maps["color"], colour),
+        "height_distance": _distance(height, pbr_set(exemplar).maps["height"]),
+    }
+
+
+TASK_COLUMNS = {
+    "tile": (
+        f"{'exemplar':<20} {'size':>5} {'border':>6} {'time s':>7} {'1st s':>6} {'peak MB':>8} | "
+        f"{'seam in':>7} {'out':>5} | {'edge':>5} {'(input)':>7} | {'interior':>8} | {'band':>5} {'(input)':>7}"
+    ),
+    "fill": (
+        f"{'exemplar':<20} {'size':>5} {'hole':>7} {'time s':>7} {'1st s':>6} {'peak MB':>8} | "
+        f"{'known':>6} | {'edge':>5} {'(input)':>7} | {'fill':>5} {'(naive)':>7} {'(orig)':>6}"
+    ),
+    "pbr": (
+        f"{'exemplar':<20} {'size':>5} {'time s':>7} {'1st s':>6} {'peak MB':>8} | "
+        f"{'angle':>6} {f'({PBR_SHIFT}px)':>6} | {'|n|-1':>8} {'min z':>6} | {'colour':>6} {'height':>6}"
+    ),
+}
+
+TASK_LEGENDS = {
+    "tile": """\
+tile: make_tileable of a centre crop. seam in/out = seam score of the input and the output (~1 = none);
+edge = how visible the band's inner outline is (the step across it / the mean step between neighbours,
+~1 = invisible; input = the same lines of the input); interior = largest change outside the band (must
+be 0); band = normalized patch distance (0 = exemplar, 1 = noise) of the band across both seams (strips
+of at least 48 px through the seams of the output rolled by half); input = the same strips of the input
+(its own texture with its seam).""",
+    "fill": """\
+fill: a centred hole of 1/4 of each side. known = largest change of the known pixels (must be 0);
+edge = how visible the hole's outline is (the step across it / the mean step between neighbours,
+~1 = invisible; input = the same lines of the untouched image); fill = normalized patch distance
+(0 = exemplar, 1 = noise) of the hole and a 1/8 margin around it; naive = the same with the hole set to
+the known mean colour; orig = the same area of the untouched image.""",
+    "pbr": f"""\
+pbr: colour = exemplar, height = its smoothed luminance, normal = normals_from_height(height, {PBR_STRENGTH:g}).
+angle = mean angle (degrees) between the output normal and the normals of the output height;
+({PBR_SHIFT}px) = the same with the height shifted by {PBR_SHIFT} px (a misaligned baseline); |n|-1 = largest
+deviation of an output normal from unit length; min z = smallest z (must be >= 0); colour, height =
+normalized patch distance of those maps (0 = exemplar, 1 = noise).""",
+}
+
+
+def task_row(job: TaskJob, res: dict[str, Any], m: dict[str, float]) -> str:
+    """One table row of a tile, fill or pbr job."""
+    name = Path(job.exemplar).stem[:20]
+    timing = f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['peak_mb']:>8.0f}"
+    if job.kind == "tile":
+        return (
+            f"{name:<20} {job.size:>5} {job.border:>6.2f} {timing} | "
+            f"{m['seam_before']:>7.2f} {m['seam_after']:>5.2f} | {m['edge']:>5.2f} {m['edge_input']:>7.2f} | "
+            f"{m['interior_change']:>8.2g} | "
+            f"{m['band_distance']:>5.2f} {m['input_distance']:>7.2f}"
+        )
+    if job.kind == "fill":
+        side = job.size * 5 // 8 - job.size * 3 // 8
+        return (
+            f"{name:<20} {job.size:>5} {f'{side}x{side}':>7} {timing} | {m['known_change']:>6.2g} | "
+            f"{m['edge']:>5.2f} {m['edge_input']:>7.2f} | "
+            f"{m['fill_distance']:>5.2f} {m['naive_distance']:>7.2f} {m['original_distance']:>6.2f}"
+        )
+    return (
+        f"{name:<20} {job.size:>5} {timing} | {m['angle']:>6.2f} {m['angle_shifted']:>6.2f} | "
+        f"{m['unit_error']:>8.1e} {m['min_z']:>6.3f} | {m['colour_distance']:>6.2f} {m['height_distance']:>6.2f}"
+    )
+
+
+def run_tasks(
+    kind: str, exemplars: dict[Path, np.ndarray], args: argparse.Namespace
+) -> tuple[list[float], list[tuple[str, np.ndarray, np.ndarray]]]:
+    """Run and print one table of tile, fill or pbr jobs; returns the base RSS figures and sheet rows."""
+    print()
+    print(TASK_COLUMNS[kind], flush=True)
+    bases = []
+    sheet = []
+    for path, exemplar in exemplars.items():
+        for size in args.sizes:
+            job = TaskJob(kind, str(path), size, args.quality, args.seed, border=args.border)
+            res = run_task_in_worker(job)
+            bases.append(res["base_mb"])
+            if kind == "tile":
+                m = tile_metrics(res, exemplar, args.border)
+            elif kind == "fill":
+                m = fill_metrics(res, exemplar)
+            else:
+                m = pbr_metrics(res, exemplar)
+            print(task_row(job, res, m), flush=True)
+            if args.out:
+                stem = f"{path.stem}_{size}_{kind}"
+                if kind == "pbr":
+                    for map_kind, image in res["maps"].items():
+                        write_image(args.out / f"{stem}_{map_kind}.png", image)
+                    sheet.append((f"{stem} colour  {res['wall']:.1f}s", exemplar, res["maps"]["color"]))
+                else:
+                    write_image(args.out / f"{stem}.png", res["image"])
+                    write_image(args.out / f"{stem}_tiled.png", tiled(res["image"]))
+                    sheet.append((f"{stem}  {res['wall']:.1f}s", res["input"], res["image"]))
+    print(TASK_LEGENDS[kind])
+    return bases, sheet
+
+
+def parse_jobs(text: str) -> tuple[str, ...]:
+    """'tile,fill' -> ('tile', 'fill'); 'all' -> every job."""
+    names = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    if names == ("all",):
+        return JOBS
+    unknown = [n for n in names if n not in JOBS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"jobs {text!r}: use a comma-separated list of {', '.join(JOBS)}, or all")
+    return names
 
 
 def tiled(image: np.ndarray, times: int = 2) -> np.ndarray:
@@ -213,6 +537,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="synthesis seed (default 0)")
     parser.add_argument("--out", type=Path, help="folder for result PNGs, 2x2 tiles and contact_sheet.png")
     parser.add_argument("--quick", action="store_true", help="smoke run: one exemplar, 128 px, draft")
+    parser.add_argument(
+        "--jobs",
+        type=parse_jobs,
+        default=("synth",),
+        metavar="JOB[,JOB...]",
+        help="comma-separated jobs to measure, each with its own table: synth (new textures), tile "
+        "(make_tileable of a crop), fill (a centred hole), pbr (joint colour/normal/height maps); "
+        "'all' for every job (default: synth)",
+    )
+    parser.add_argument(
+        "--border",
+        type=float,
+        default=DEFAULT_BORDER,
+        help=f"band width of the tile job, fraction of each side (default {DEFAULT_BORDER})",
+    )
     return parser
 
 
@@ -234,7 +573,32 @@ def main(argv: list[str] | None = None) -> int:
     optimizers = args.optimizers or [SynthesisConfig.preset(args.quality).optimizer]
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-    print(f"quality {args.quality}, seed {args.seed}, sizes {args.sizes}, optimizers {optimizers}")
+    print(
+        f"jobs {','.join(args.jobs)}, quality {args.quality}, seed {args.seed}, sizes {args.sizes}, "
+        f"optimizers {optimizers}"
+    )
+    sheet: list[tuple[str, np.ndarray, np.ndarray]] = []
+    bases: list[float] = []
+    if "synth" in args.jobs:
+        synth_bases, synth_sheet = run_synth(exemplars, optimizers, args)
+        bases += synth_bases
+        sheet += synth_sheet
+    for kind in args.jobs:
+        if kind != "synth":
+            task_bases, task_sheet = run_tasks(kind, exemplars, args)
+            bases += task_bases
+            sheet += task_sheet
+    print(f"base RSS of a worker before synthesis (interpreter, NumPy, exemplar): {min(bases):.0f}-{max(bases):.0f} MB")
+    if args.out and sheet:
+        contact_sheet(sheet, args.out / "contact_sheet.png")
+        print(f"wrote {len(sheet)} results, their 2x2 tiles and contact_sheet.png to {args.out}")
+    return 0
+
+
+def run_synth(
+    exemplars: dict[Path, np.ndarray], optimizers: list[str], args: argparse.Namespace
+) -> tuple[list[float], list[tuple[str, np.ndarray, np.ndarray]]]:
+    """Run and print the table of new-texture syntheses; returns the base RSS figures and sheet rows."""
     if len(optimizers) > 1:
         print(
             f"optimizer comparison at a fixed budget: the gradient evaluations of {optimizers[0]}; an optimizer "
@@ -263,11 +627,7 @@ def main(argv: list[str] | None = None) -> int:
                     write_image(args.out / f"{stem}_tiled.png", tiled(res["image"]))
                     sheet.append((f"{stem}  {res['wall']:.1f}s", exemplar, res["image"]))
     print(LEGEND)
-    print(f"base RSS of a worker before synthesis (interpreter, NumPy, exemplar): {min(bases):.0f}-{max(bases):.0f} MB")
-    if args.out and sheet:
-        contact_sheet(sheet, args.out / "contact_sheet.png")
-        print(f"wrote {len(sheet)} results, their 2x2 tiles and contact_sheet.png to {args.out}")
-    return 0
+    return bases, sheet
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ and :func:`config_from_args`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -145,10 +147,23 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
     return parser
 
 
-def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespace:
-    """The parsed arguments, with ``mode`` the job (argparse exits on bad arguments)."""
+def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespace | int:
+    """The parsed arguments (``mode`` the job), or an exit code: 0 after --help, 2 after
+    printing one line "gass: error: ... (see PROG --help)" for bad arguments."""
     mode, rest = split_mode(argv)
-    args = build_parser(prog, mode).parse_args(rest)
+    parser = build_parser(prog, mode)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            args = parser.parse_args(rest)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 2
+        if code == 0:
+            return 0
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+        message = lines[-1].split("error: ", 1)[-1] if lines else "bad arguments"
+        print(f"gass: error: {message} (see {prog} --help)", file=sys.stderr)
+        return 2
     args.mode = mode
     return args
 
@@ -216,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .imageio import read_image, write_image
 
     args = parse(sys.argv[1:] if argv is None else argv)
+    if isinstance(args, int):
+        return args
     start = time.perf_counter()
     try:
         synth = make_synthesizer(args, read_image)

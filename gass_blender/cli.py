@@ -15,8 +15,6 @@ finishes.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import math
 import sys
 import time
@@ -27,7 +25,7 @@ import numpy as np
 
 from . import bridge
 from .core import GassError, InvalidConfigError
-from .core.cli import build_parser, config_from_args, make_synthesizer, output_paths, split_mode
+from .core.cli import config_from_args, make_synthesizer, output_paths, parse
 from .job import JobState, Snapshot, SynthesisJob
 
 COMMAND = "gass"
@@ -41,29 +39,9 @@ def _error(message: str) -> int:
     return 2
 
 
-def _parse(argv: list[str]) -> argparse.Namespace | int:
-    """Parsed arguments (``mode`` the job), or an exit code (0 after --help, 2 after one error line)."""
-    mode, rest = split_mode(argv)
-    parser = build_parser(prog=PROG, mode=mode)
-    captured = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(captured):
-            args = parser.parse_args(rest)
-            args.mode = mode
-            return args
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 2
-        if code == 0:
-            return 0
-        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
-        message = lines[-1] if lines else "bad arguments"
-        message = message.split("error: ", 1)[-1]
-        return _error(f"{message} (see {PROG} --help)")
-
-
 def command(argv: list[str]) -> int:
     """Handler registered with ``bpy.utils.register_cli_command``; returns the exit code."""
-    parsed = _parse(list(argv))
+    parsed = parse(list(argv), prog=PROG)
     if isinstance(parsed, int):
         return parsed
     args = parsed

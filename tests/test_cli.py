@@ -120,3 +120,158 @@ def test_rgba_reads_four_channels(tmp_path: Path) -> None:
     a = read_image(tmp_path / "a.png")
     assert a.shape == (20, 20, 4)
     assert a[0, 0, 3] == pytest.approx(128 / 255)
+
+
+# --- tile, fill, pbr ----------------------------------------------------------------------------
+
+JOB = ["--quality", "draft", "--quiet"]
+
+
+def _exit_code(argv: list[str]) -> int:
+    """``main``'s exit code, whether it returns it or argparse raises SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gass: error: "), err
+    return err[0]
+
+
+@pytest.fixture()
+def grey_pngs(tmp_path: Path) -> dict[str, Path]:
+    """48x48 gravel as a grey height map (also stored as RGB) and its normal map, all PNG."""
+    from core.maps import normals_from_height
+
+    grey = Image.open(ROOT / "tests" / "data" / "gravel_gray.png").convert("L").resize((48, 48))
+    height = np.asarray(grey, dtype=np.float32) / 255
+    paths = {"height": tmp_path / "h.png", "height_rgb": tmp_path / "h_rgb.png", "normal": tmp_path / "n.png"}
+    grey.save(paths["height"])
+    grey.convert("RGB").save(paths["height_rgb"])
+    write_image(paths["normal"], normals_from_height(height, 4.0, periodic=False))
+    return paths
+
+
+def test_tile_keeps_the_interior_and_the_size(exemplar_png: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tiled.png"
+    assert main(["tile", str(exemplar_png), "-o", str(out), "--border", "0.2", *JOB]) == 0
+    before, after = read_image(exemplar_png), read_image(out)
+    assert after.shape == before.shape == (48, 48, 3)
+    b = 10  # ceil(0.2 * 48)
+    assert np.array_equal(after[b:-b, b:-b], before[b:-b, b:-b])
+    assert not np.array_equal(after, before)
+
+
+def test_fill_with_a_mask_file(exemplar_png: Path, tmp_path: Path) -> None:
+    mask = np.zeros((48, 48), np.uint8)
+    mask[16:32, 12:36] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "filled.png"
+    assert main(["fill", str(exemplar_png), "--mask", str(tmp_path / "mask.png"), "-o", str(out), *JOB]) == 0
+    before, after = read_image(exemplar_png), read_image(out)
+    assert after.shape == before.shape
+    known = mask == 0
+    assert np.array_equal(after[known], before[known])
+    assert not np.array_equal(after[~known], before[~known])
+
+
+def test_fill_from_the_alpha_of_the_image(exemplar_png: Path, tmp_path: Path) -> None:
+    rgba = np.asarray(Image.open(exemplar_png).convert("RGBA")).copy()
+    rgba[:, :, 3] = 200
+    rgba[16:32, 12:36, 3] = 0  # transparent = fill
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "holed.png")
+    out = tmp_path / "filled.png"
+    assert main(["fill", str(tmp_path / "holed.png"), "-o", str(out), *JOB]) == 0
+    with Image.open(out) as im:
+        assert im.mode == "RGBA"
+        result = np.asarray(im)
+    hole = rgba[:, :, 3] == 0
+    assert np.all(result[hole, 3] == 255)
+    assert np.array_equal(result[~hole], rgba[~hole])
+
+
+def test_pbr_writes_one_file_per_map(exemplar_png: Path, grey_pngs: dict[str, Path], tmp_path: Path) -> None:
+    maps = f"color={exemplar_png},normal={grey_pngs['normal']},height={grey_pngs['height']}"
+    out = tmp_path / "out" / "stone_{map}.png"
+    out.parent.mkdir()
+    assert main(["pbr", maps, "-o", str(out), "--bits", "16", *FAST]) == 0
+    written = sorted(p.name for p in out.parent.iterdir())
+    assert written == ["stone_color.png", "stone_height.png", "stone_normal.png"]
+    modes = {}
+    for kind in ("color", "normal", "height"):
+        with Image.open(out.parent / f"stone_{kind}.png") as im:
+            assert im.size == (32, 24)
+            modes[kind] = im.mode
+    assert modes == {"color": "RGB", "normal": "RGB", "height": "I;16"}
+    n = read_image(out.parent / "stone_normal.png") * 2 - 1
+    assert np.abs(np.linalg.norm(n, axis=2) - 1).max() < 0.02  # unit length, up to 8-bit rounding
+    assert n[:, :, 2].min() >= 0.0
+
+
+def test_pbr_output_needs_a_map_placeholder(
+    exemplar_png: Path, grey_pngs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "stone.png"
+    code = main(["pbr", f"color={exemplar_png},height={grey_pngs['height']}", "-o", str(out), *FAST])
+    assert code == 2
+    assert "has no {map} in it" in _one_error_line(capsys)
+    assert list(tmp_path.glob("stone*")) == []
+
+
+def test_pbr_unknown_map_kind_is_one_error_line(
+    exemplar_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "stone_{map}.png"
+    code = _exit_code(["pbr", f"color={exemplar_png},gloss={exemplar_png}", "-o", str(out), *FAST])
+    assert code == 2
+    assert "map kind 'gloss' is unknown; allowed: color, normal" in _one_error_line(capsys)
+    assert list(tmp_path.glob("stone_*")) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pbr", "color=EXEMPLAR", "normal=HEIGHT"], "every map set needs the same kinds"),
+        (["pbr", "normal=HEIGHT"], "the normal map of exemplar 'h.png' is a grey image"),
+        (["pbr", "normal=RGB_HEIGHT"], "does not look like a tangent-space normal map"),
+        (["fill", "EXEMPLAR"], "bark.png has no alpha channel and no mask was given"),
+        (["fill", "EXEMPLAR", "--mask", "SMALL"], "the mask is 20x20 pixels but bark.png is 48x48"),
+        (["tile", "EXEMPLAR", "--border", "0.5"], "border is 0.5; allowed: 0.02 to 0.4"),
+    ],
+)
+def test_bad_job_input_exits_2_with_one_line(
+    args: list[str],
+    message: str,
+    exemplar_png: Path,
+    grey_pngs: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Image.new("L", (20, 20), 255).save(tmp_path / "small.png")
+    names = {
+        "EXEMPLAR": str(exemplar_png),
+        "RGB_HEIGHT": str(grey_pngs["height_rgb"]),
+        "HEIGHT": str(grey_pngs["height"]),
+        "SMALL": str(tmp_path / "small.png"),
+    }
+    argv = []
+    for arg in args:
+        for key, path in names.items():
+            arg = arg.replace(key, path)
+        argv.append(arg)
+    out = tmp_path / "out_{map}.png"
+    assert main([*argv, "-o", str(out), *JOB]) == 2
+    assert message in _one_error_line(capsys)
+    assert not list(tmp_path.glob("out_*"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [([], "EXEMPLAR"), (["tile"], "--border"), (["fill"], "--mask"), (["pbr"], "{map}")],
+)
+def test_help_of_every_mode(mode: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*mode, "--help"]) == 0
+    assert expected in capsys.readouterr().out

@@ -1,0 +1,364 @@
+"""Known pixels: the mask helpers, make-tileable and fill."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from conftest import load_exemplar
+from core import GassError, InvalidConfigError, InvalidExemplarError, SynthesisConfig
+from core.known import (
+    KnownRegion,
+    erode,
+    fill_region,
+    free_corners,
+    level_masks,
+    tileable_region,
+    valid_corners,
+    window_sum,
+)
+from core.metrics import seam_score
+from core.synth import fill, fill_synthesizer, make_tileable, tileable_synthesizer
+
+# Width and height are replaced by the image's own size.
+TINY = SynthesisConfig.preset(
+    "draft", width=40, height=32, patch_size=5, coarsest_size=16, iterations_coarse=40, iterations_fine=10
+)
+
+
+def _hole(h: int = 64, w: int = 64) -> np.ndarray:
+    """A float mask (1 = fill) with a hole of about a third of each side, off the centre (64: 20x20)."""
+    mask = np.zeros((h, w), np.float32)
+    mask[h * 5 // 16 : h * 5 // 8, w * 3 // 8 : w * 11 // 16] = 1.0
+    return mask
+
+
+def _band(h: int, w: int, border: float) -> np.ndarray:
+    """(H, W) bool, True in the band make_tileable may change (ceil(border x side) at each edge)."""
+    by, bx = int(np.ceil(border * h)), int(np.ceil(border * w))
+    band = np.ones((h, w), dtype=bool)
+    band[by : h - by, bx : w - bx] = False
+    return band
+
+
+# --- mask helpers ------------------------------------------------------------------------------
+
+
+def test_window_sum_counts_every_window() -> None:
+    mask = np.zeros((4, 5), dtype=bool)
+    mask[1, 1] = True
+    # Non-periodic: one entry per window inside the image, indexed by its top-left corner.
+    expected = np.zeros((3, 4), dtype=np.int64)
+    expected[0:2, 0:2] = 1
+    np.testing.assert_array_equal(window_sum(mask, 2, periodic=False), expected)
+    np.testing.assert_array_equal(window_sum(np.ones((4, 4), bool), 2, periodic=False), np.full((3, 3), 4))
+    # Periodic: windows wrap, so a pixel at (0, 0) is in the windows cornered at the last row/column too.
+    corner = np.zeros((4, 5), dtype=bool)
+    corner[0, 0] = True
+    expected = np.zeros((4, 5), dtype=np.int64)
+    expected[np.ix_([0, 3], [0, 4])] = 1
+    np.testing.assert_array_equal(window_sum(corner, 2, periodic=True), expected)
+
+
+def test_window_sum_matches_brute_force() -> None:
+    mask = np.random.default_rng(0).random((7, 9)) > 0.6
+    size = 3
+    periodic = window_sum(mask, size, periodic=True)
+    plain = window_sum(mask, size, periodic=False)
+    assert periodic.shape == (7, 9) and plain.shape == (5, 7)
+    for y, x in itertools.product(range(7), range(9)):
+        rows, cols = np.arange(y, y + size) % 7, np.arange(x, x + size) % 9
+        assert periodic[y, x] == mask[np.ix_(rows, cols)].sum()
+        if y < 5 and x < 7:
+            assert plain[y, x] == mask[y : y + size, x : x + size].sum()
+
+
+def test_erode_shrinks_by_the_radius_with_clamped_edges() -> None:
+    block = np.zeros((7, 7), dtype=bool)
+    block[1:6, 1:6] = True
+    expected = np.zeros((7, 7), dtype=bool)
+    expected[2:5, 2:5] = True
+    np.testing.assert_array_equal(erode(block, 1), expected)
+    assert not erode(block, 3).any()
+    np.testing.assert_array_equal(erode(block, 0), block)
+    # Edges are clamped: an all-True mask stays all True, a False corner spreads inward only.
+    assert erode(np.ones((5, 5), bool), 2).all()
+    hole = np.ones((5, 5), dtype=bool)
+    hole[0, 0] = False
+    expected = np.ones((5, 5), dtype=bool)
+    expected[:2, :2] = False
+    np.testing.assert_array_equal(erode(hole, 1), expected)
+
+
+def test_valid_and_free_corners() -> None:
+    valid = np.ones((6, 6), dtype=bool)
+    valid[2, 3] = False
+    expected = np.ones((4, 4), dtype=bool)
+    expected[0:3, 1:4] = False  # every 3x3 patch cornered there covers (2, 3)
+    np.testing.assert_array_equal(valid_corners(valid, 3), expected)
+
+    known = np.ones((5, 6), dtype=bool)
+    known[0, 0] = False
+    wrapped = np.zeros((5, 6), dtype=bool)
+    wrapped[np.ix_([0, 4], [0, 5])] = True  # the 2x2 patches that wrap onto (0, 0)
+    np.testing.assert_array_equal(free_corners(known, 2, wrap=True), wrapped)
+    inside = np.zeros((5, 6), dtype=bool)
+    inside[0, 0] = True
+    np.testing.assert_array_equal(free_corners(known, 2, wrap=False), inside)
+
+
+def test_level_masks_keep_full_size_and_shrink_coarse_levels() -> None:
+    known = np.zeros((32, 32), dtype=bool)
+    known[8:24, 8:24] = True
+    region = KnownRegion(np.zeros((32, 32, 1), np.float32), known, np.ones((32, 32), bool), wrap=True)
+    k, v = level_masks(region, 32, 32)
+    assert k is region.known and v is region.valid
+    # Half size: the kernel reads ceil(2 * 2) + 1 = 5 fine pixels each way, so the 16 px block
+    # erodes to fine rows and columns 13..18; coarse pixel i samples fine pixel 2i: 14, 16, 18.
+    k, v = level_masks(region, 16, 16)
+    expected = np.zeros((16, 16), dtype=bool)
+    expected[7:10, 7:10] = True
+    np.testing.assert_array_equal(k, expected)
+    assert v.shape == (16, 16) and v.all()
+    # A fill region erodes its valid mask the same way.
+    fill = KnownRegion(np.zeros((32, 32, 1), np.float32), known, known.copy(), wrap=False)
+    k, v = level_masks(fill, 16, 16)
+    np.testing.assert_array_equal(k, expected)
+    np.testing.assert_array_equal(v, expected)
+
+
+def test_regions_mark_the_band_and_the_hole() -> None:
+    image = np.zeros((20, 30, 3), np.float32)
+    tile = tileable_region(image, 0.1)
+    np.testing.assert_array_equal(tile.known, ~_band(20, 30, 0.1))
+    assert tile.wrap and tile.valid.all()
+    assert tile.free_fraction == pytest.approx(1 - (16 * 24) / (20 * 30))
+    mask = _hole(20, 30)
+    hole = fill_region(image, mask)
+    np.testing.assert_array_equal(hole.known, mask < 0.5)
+    np.testing.assert_array_equal(hole.valid, hole.known)  # exemplar patches only from the known part
+    assert not hole.wrap
+
+
+# --- make tileable ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("border", [0.1, 0.25])
+def test_make_tileable_keeps_the_interior_exactly(border: float) -> None:
+    image = load_exemplar("bark", 64)[:40, :48]  # not square: both axes have their own band
+    out = make_tileable(image, TINY, seed=0, border=border)
+    assert out.shape == image.shape and out.dtype == np.float32
+    band = _band(40, 48, border)
+    assert np.array_equal(out[~band], image[~band])
+    assert not np.array_equal(out[band], image[band])
+    assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_make_tileable_of_bytes_keeps_the_bytes() -> None:
+    image = np.round(load_exemplar("gravel_gray", 48, grey=True) * 255).astype(np.uint8)[:, :, 0]
+    out = make_tileable(image, TINY, seed=1)
+    assert out.shape == (48, 48, 1) and out.dtype == np.float32
+    band = _band(48, 48, 0.1)
+    assert np.array_equal(np.round(out[:, :, 0] * 255).astype(np.uint8)[~band], image[~band])
+
+
+def test_make_tileable_synthesizes_alpha_in_the_band() -> None:
+    rgb = load_exemplar("bark", 48)
+    alpha = np.linspace(0.2, 1.0, 48 * 48, dtype=np.float32).reshape(48, 48, 1)
+    out = make_tileable(np.concatenate([rgb, alpha], axis=2), TINY, seed=0)
+    assert out.shape == (48, 48, 4)
+    band = _band(48, 48, 0.1)
+    assert np.array_equal(out[~band, 3], alpha[~band, 0])
+    assert out[band, 3].min() >= 0.0 and out[band, 3].max() <= 1.0
+    assert abs(float(out[band, 3].mean()) - float(alpha.mean())) < 0.1
+
+
+@pytest.mark.parametrize(("name", "offset"), [("onyx_marble", 0), ("slate_rock", 0), ("onyx_marble", 40)])
+def test_make_tileable_removes_the_seam(name: str, offset: int) -> None:
+    # A crop of an exemplar (at 1/4 scale) whose opposite edges clearly do not continue each other.
+    crop = load_exemplar(name, 128)[offset : offset + 48, offset : offset + 48]
+    before = seam_score(crop)
+    assert before > 2.0  # the crop has a clear seam (measured 2.5 to 3.6)
+    after = seam_score(make_tileable(crop, TINY, seed=0))
+    # Measured: 0.9 to 1.1 at seed 0; 0.8 to 1.5 over seeds 0-7 (about 1 = seamless).
+    assert after < 0.6 * before
+
+
+def test_make_tileable_is_deterministic() -> None:
+    crop = load_exemplar("slate_rock", 128)[:48, :48]
+    a = make_tileable(crop, TINY, seed=3)
+    assert np.array_equal(a, make_tileable(crop, TINY, seed=3))
+    assert not np.array_equal(a, make_tileable(crop, TINY, seed=4))
+
+
+# --- fill -------------------------------------------------------------------------------------
+
+
+def test_fill_keeps_known_bytes_exactly() -> None:
+    image = np.round(load_exemplar("bark", 64) * 255).astype(np.uint8)
+    mask = _hole()
+    out = fill(image, mask, TINY, seed=0)
+    assert out.shape == (64, 64, 3) and out.dtype == np.float32
+    known = mask < 0.5
+    assert np.array_equal(np.round(out * 255).astype(np.uint8)[known], image[known])
+
+
+def test_fill_keeps_known_floats_exactly_and_fills_with_texture() -> None:
+    image = load_exemplar("gravel_gray", 64, grey=True)
+    mask = _hole()
+    out = fill(image, mask, TINY, seed=0)
+    known, hole = mask < 0.5, mask > 0.5
+    assert np.array_equal(out[known], image[known])
+    filled = out[hole]
+    assert np.all(np.isfinite(filled))
+    # Texture, not a flat patch: a spread of values like the known part's ...
+    assert filled.std() > 0.5 * image[known].std()
+    # ... inside the range of the known pixels (they are all the fill has learnt from).
+    low, high = image[known].min(), image[known].max()
+    margin = 0.05 * (high - low)
+    assert low - margin <= filled.min() and filled.max() <= high + margin
+
+
+def test_fill_with_a_colour_mask_and_a_hole_at_the_edge() -> None:
+    image = load_exemplar("bark", 64)
+    mask = np.zeros((64, 64, 3), np.uint8)
+    mask[:, :12] = 255  # white = fill; the hole touches the left edge
+    out = fill(image, mask, TINY, seed=0)
+    assert np.array_equal(out[:, 12:], image[:, 12:])
+    assert out[:, :12].std() > 0.3 * image[:, 12:].std()
+
+
+def test_fill_never_copies_the_hole() -> None:
+    mask = _hole()
+    hole = mask > 0.5
+    # Grey image, magenta hole: no colour may appear anywhere.
+    grey = np.repeat(load_exemplar("gravel_gray", 64, grey=True), 3, axis=2)
+    grey[hole] = [1.0, 0.0, 1.0]
+    out = fill(grey, mask, TINY, seed=0)
+    assert np.abs(out[:, :, 0] - out[:, :, 1]).max() < 1 / 255
+    assert np.abs(out[:, :, 2] - out[:, :, 1]).max() < 1 / 255
+    # Colour image, magenta hole: no pixel more magenta than the known part (bark: at most 0.03).
+    bark = load_exemplar("bark", 64)
+    bark[hole] = [1.0, 0.0, 1.0]
+    out = fill(bark, mask, TINY, seed=0)
+
+    def magenta(a: np.ndarray) -> np.ndarray:
+        return (a[..., 0] + a[..., 2]) / 2 - a[..., 1]
+
+    assert magenta(out[hole]).max() < magenta(bark[~hole]).max() + 0.1
+    # NaN in the hole: never read, so never spreads.
+    bark[hole] = np.nan
+    out = fill(bark, mask, TINY, seed=0)
+    assert np.all(np.isfinite(out))
+
+
+def test_fill_from_alpha() -> None:
+    rgb = load_exemplar("bark", 64)
+    alpha = np.linspace(0.6, 1.0, 64 * 64, dtype=np.float32).reshape(64, 64, 1)
+    hole = _hole() > 0.5
+    alpha[hole] = 0.1  # transparent = fill
+    image = np.concatenate([rgb, alpha], axis=2)
+    out = fill(image, None, TINY, seed=0)
+    assert out.shape == (64, 64, 4)
+    assert np.all(out[hole, 3] == 1.0)
+    assert np.array_equal(out[~hole], image[~hole])
+    assert out[hole, :3].std() > 0.3 * rgb[~hole].std()
+    # Bytes with alpha: the same through the integer path.
+    image8 = np.round(image * 255).astype(np.uint8)
+    out8 = fill(image8, None, TINY, seed=0)
+    assert np.array_equal(np.round(out8 * 255).astype(np.uint8)[~hole], image8[~hole])
+    assert np.all(out8[hole, 3] == 1.0)
+
+
+def test_fill_is_deterministic() -> None:
+    image = load_exemplar("bark", 64)
+    mask = _hole()
+    a = fill(image, mask, TINY, seed=5)
+    assert np.array_equal(a, fill(image, mask, TINY, seed=5))
+    b = fill(image, mask, TINY, seed=6)
+    assert not np.array_equal(a, b)
+    assert np.array_equal(a[mask < 0.5], b[mask < 0.5])
+
+
+def test_fill_progress_is_monotonic_with_full_size_previews() -> None:
+    rgb = load_exemplar("bark", 64)
+    alpha = np.where(_hole()[:, :, None] > 0.5, 0.0, 1.0).astype(np.float32)
+    image = np.concatenate([rgb, alpha], axis=2)
+    synth = fill_synthesizer(image, None, TINY, seed=0)
+    known = alpha[:, :, 0] > 0.5
+    before = synth.preview()
+    assert before.shape == (64, 64, 4) and np.array_equal(before[known], image[known])
+    fractions = []
+    for progress in synth.steps():
+        fractions.append(progress.fraction)
+        if progress.iteration == 1:
+            for smooth in (True, False):
+                preview = progress.preview(smooth=smooth)
+                assert preview.shape == (64, 64, 4)
+                assert np.all(np.isfinite(preview))
+                assert np.array_equal(preview[known], image[known])
+    assert all(b >= a for a, b in itertools.pairwise(fractions))
+    assert fractions[-1] == pytest.approx(1.0)
+    assert synth.finished and synth.result.shape == (64, 64, 4)
+
+
+def test_tileable_progress_reaches_one() -> None:
+    synth = tileable_synthesizer(load_exemplar("bark", 48), TINY, seed=0)
+    fractions = [p.fraction for p in synth.steps()]
+    assert all(b >= a for a, b in itertools.pairwise(fractions)) and fractions[-1] == pytest.approx(1.0)
+    assert synth.preview().shape == (48, 48, 3)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+IMAGE = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+
+
+def _with_nan_outside_hole() -> np.ndarray:
+    image = IMAGE.copy()
+    image[2, 3, 1] = np.nan
+    return image
+
+
+@pytest.mark.parametrize(
+    ("image", "mask", "message"),
+    [
+        (IMAGE, None, "no alpha channel and no mask was given"),
+        (IMAGE, np.zeros((16, 32), np.float32), "the mask is 32x16 pixels but image is 32x32"),
+        (IMAGE, np.zeros((32, 32), np.float32), "marks no pixel to fill"),
+        (np.concatenate([IMAGE, np.ones((32, 32, 1), np.float32)], axis=2), None, "marks no pixel to fill"),
+        (IMAGE, np.ones((32, 32), np.float32), "marks every pixel; some must be kept"),
+        (_with_nan_outside_hole(), _hole(32, 32), "1 pixels with NaN or infinite values"),
+    ],
+)
+def test_bad_fill_input(image: np.ndarray, mask: np.ndarray | None, message: str) -> None:
+    with pytest.raises(InvalidExemplarError, match=message):
+        fill(image, mask, TINY)
+
+
+def test_fill_needs_a_patch_outside_the_mask() -> None:
+    mask = np.ones((64, 64), np.float32)
+    mask[:, :4] = 0.0  # only a 4 px strip is known: no 5x5 patch to learn from
+    with pytest.raises(InvalidExemplarError, match="no 5x5 area outside the mask"):
+        fill(load_exemplar("bark", 64), mask, TINY)
+
+
+@pytest.mark.parametrize("border", [0.0, 0.01, 0.41, 0.5, -0.1])
+def test_border_out_of_range(border: float) -> None:
+    with pytest.raises(InvalidConfigError, match=rf"border is {border!r}; allowed: 0.02 to 0.4"):
+        make_tileable(IMAGE, TINY, border=border)
+
+
+def test_nan_anywhere_stops_make_tileable() -> None:
+    image = IMAGE.copy()
+    image[0, 0] = np.inf  # in the band
+    with pytest.raises(InvalidExemplarError, match="1 pixels with NaN or infinite"):
+        make_tileable(image, TINY)
+
+
+def test_known_region_errors_are_gass_errors() -> None:
+    for call in (lambda: fill(IMAGE, None, TINY), lambda: make_tileable(IMAGE, TINY, border=1.0)):
+        with pytest.raises(GassError):
+            call()
