@@ -111,6 +111,8 @@ class SynthesisJob:
         self.outputs = dict(outputs) if outputs is not None else {"": slice(None)}
         self.preview_key = preview_key if preview_key is not None else next(iter(self.outputs))
         self.preview_interval = preview_interval
+        #: Previews are also spaced by this many times their own cost (0: only preview_interval counts).
+        self.preview_cost_factor = 4.0
         self._steps: Generator[Progress, None, None] = self.synth.steps()
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -232,7 +234,7 @@ class SynthesisJob:
         if now >= self._next_preview:
             preview = pixels.to_blender(progress.preview(smooth=False)[:, :, self.outputs[self.preview_key]])
             cost = time.perf_counter() - now
-            self._next_preview = time.perf_counter() + max(self.preview_interval, 4.0 * cost)
+            self._next_preview = time.perf_counter() + max(self.preview_interval, self.preview_cost_factor * cost)
         with self._lock:
             self._count += 1
             self._fraction = max(self._fraction, min(1.0, float(progress.fraction)))
