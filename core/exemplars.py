@@ -129,9 +129,7 @@ def prepare_exemplars(
             raise InvalidExemplarError(
                 f"{name} is {wd}x{h} pixels; at least {min_side}x{min_side} is needed (twice the patch size)"
             )
-        if not np.all(np.isfinite(a)):
-            bad = int(np.count_nonzero(~np.isfinite(a).all(axis=2)))
-            raise InvalidExemplarError(f"{name} has {bad} pixels with NaN or infinite values; all must be finite")
+        check_finite(a, name)
         if a.shape[2] in (2, 4) and not synthesize_alpha:
             a = a[:, :, :-1]
         if wi > 0:
@@ -156,6 +154,13 @@ def prepare_exemplars(
         low=min(low, 0.0),
         high=max(high, 1.0) if high > 1.0 else 1.0,
     )
+
+
+def check_finite(image: np.ndarray, name: str) -> None:
+    """Raise :class:`InvalidExemplarError` if an (H, W, C) image has NaN or infinite pixels, counting them."""
+    if not np.all(np.isfinite(image)):
+        bad = int(np.count_nonzero(~np.isfinite(image).all(axis=2)))
+        raise InvalidExemplarError(f"{name} has {bad} pixels with NaN or infinite values; all must be finite")
 
 
 def check_weights(weights: Sequence[float] | None, count: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidConfigError, InvalidExemplarError
-from .exemplars import as_float_image
+from .exemplars import as_float_image, check_finite
 
 #: Luminance weights (Rec. 709) used when a colour image serves as a mask.
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
@@ -99,7 +99,7 @@ def tileable_region(image: object, border: float, *, name: str = "image") -> Kno
     if not (0.02 <= border <= 0.4):
         raise InvalidConfigError(f"border is {border!r}; allowed: 0.02 to 0.4 (fraction of each side)")
     original = as_float_image(image, name)
-    _check_finite(original, name)
+    check_finite(original, name)
     h, w = original.shape[:2]
     by, bx = max(1, math.ceil(border * h)), max(1, math.ceil(border * w))
     known = np.zeros((h, w), dtype=bool)
@@ -146,18 +146,12 @@ def fill_region(image: object, mask: object | None = None, *, name: str = "image
         free = grey > 0.5
     colour = original[:, :, :-1] if alpha_is_mask else original
     known = ~free
-    _check_finite(np.where(known[:, :, None], colour, 0.0), name)
+    check_finite(np.where(known[:, :, None], colour, 0.0), name)
     if not free.any():
         raise InvalidExemplarError(f"the mask of {name} marks no pixel to fill (white or transparent = fill)")
     if not known.any():
         raise InvalidExemplarError(f"the mask of {name} marks every pixel; some must be kept to learn from")
     return KnownRegion(original, known, known.copy(), wrap=False, alpha_is_mask=alpha_is_mask)
-
-
-def _check_finite(image: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(image)):
-        bad = int(np.count_nonzero(~np.isfinite(image).all(axis=2)))
-        raise InvalidExemplarError(f"{name} has {bad} pixels with NaN or infinite values; all must be finite")
 
 
 def window_sum(mask: np.ndarray, size: int, *, periodic: bool) -> np.ndarray:

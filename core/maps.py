@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InvalidExemplarError
-from .exemplars import as_float_image
+from .exemplars import as_float_image, check_finite
 from .known import LUMA
 from .resample import resize
 
@@ -287,8 +287,7 @@ def prepare_map_sets(
                 raise InvalidExemplarError(
                     f"the {k} map of {label} is {mw}x{mh} pixels; at least {min_side}x{min_side} is needed"
                 )
-            if not np.all(np.isfinite(im)):
-                raise InvalidExemplarError(f"the {k} map of {label} has NaN or infinite values; all must be finite")
+            check_finite(im, f"the {k} map of {label}")
             if (mh, mw) != (h, w):
                 im = resize(im, h, w, periodic=False)
             form[k] = _working_form(k, im, f"the {k} map of {label}")

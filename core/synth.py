@@ -338,7 +338,7 @@ class Synthesizer:
         cfg = self.config
         if self._x is None:
             if self.known is not None:
-                return self.known.finish(self.prepared.to_output(self.prepared.images[0]))
+                return self._output(self.prepared.images[0])
             return np.zeros((cfg.height, cfg.width, self.prepared.output_channels), dtype=np.float32)
         x = self._x
         if smooth:
@@ -347,9 +347,12 @@ class Synthesizer:
             rows = np.arange(cfg.height) * x.shape[0] // cfg.height
             cols = np.arange(cfg.width) * x.shape[1] // cfg.width
             x = x[rows][:, cols]
-        if self.known is not None:
-            return self.known.finish(self.prepared.to_output(x))
-        return self.prepared.to_output(x)
+        return self._output(x)
+
+    def _output(self, x: np.ndarray) -> np.ndarray:
+        """A working image at output size as the output: decoded, clipped, known pixels pasted back."""
+        out = self.prepared.to_output(x)
+        return out if self.known is None else self.known.finish(out)
 
     def _initial(self, level: Level, exemplars: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
         """Coloured white noise with the exemplars' weighted mean and colour covariance."""
@@ -455,8 +458,7 @@ class Synthesizer:
                 )
         self.evaluations = optimizer.evaluations
         assert self._x is not None
-        out = self.prepared.to_output(self._x)
-        self._result = out if self.known is None else self.known.finish(out)
+        self._result = self._output(self._x)
 
     def run(self, callback: Callable[[Progress], bool | None] | None = None) -> np.ndarray:
         """Run to the end and return the result.
