@@ -240,6 +240,12 @@ class GASS_OT_synthesize_pbr(JobOperator):
         return ""
 
 
+def _source_missing(context: bpy.types.Context) -> str:
+    """Why Make Tileable and Fill cannot start: no source image picked ("" when one is)."""
+    settings = _settings(context)
+    return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
+
+
 class GASS_OT_make_tileable(JobOperator):
     """Make the chosen image tile seamlessly: a new image of the same size, only a band along the edges changes"""
 
@@ -249,8 +255,7 @@ class GASS_OT_make_tileable(JobOperator):
 
     @classmethod
     def ready(cls, context: bpy.types.Context) -> str:
-        settings = _settings(context)
-        return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
+        return _source_missing(context)
 
 
 class GASS_OT_fill(JobOperator):
@@ -262,8 +267,7 @@ class GASS_OT_fill(JobOperator):
 
     @classmethod
     def ready(cls, context: bpy.types.Context) -> str:
-        settings = _settings(context)
-        return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
+        return _source_missing(context)
 
 
 class GASS_OT_cancel(bpy.types.Operator):
