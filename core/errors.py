@@ -27,3 +27,12 @@ class MemoryBudgetError(GassError):
 
 class ImageFileError(GassError):
     """An image file cannot be read or written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process got SIGTERM while :func:`core.imageio.sigterm_raises` was active.
+
+    A :class:`KeyboardInterrupt`, so whatever cleans up after Ctrl-C (temporary
+    files, half-written outputs) cleans up after SIGTERM too; a command line
+    tells the two apart for its exit code (130 for Ctrl-C, 143 for SIGTERM).
+    """

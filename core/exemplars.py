@@ -18,6 +18,18 @@ from .errors import InvalidExemplarError
 if TYPE_CHECKING:
     from .maps import MapLayout
 
+#: Most pixels an exemplar (or an image to make tileable or fill) may have: 4096 x 4096,
+#: 16.8 megapixels (268 MB as RGBA float32). Larger exemplars cost minutes and gigabytes for
+#: statistics a scaled-down copy gives as well. Hosts check it before decoding a file.
+MAX_EXEMPLAR_PIXELS = 4096 * 4096
+
+#: Largest magnitude of an exemplar's pixel values. The optimizer's step sizes are in units of
+#: [0, 1] images, so values far outside that range synthesize poorly (measured on bark at
+#: 64 px: the normalized patch distance goes 0.78 / 4.3 / 23 for values x1 / x4 / x100), and
+#: values near 1e10 and beyond overflow the colour covariance and the patch statistics.
+#: Scale HDR exemplars down (to about 0-1) before synthesis.
+MAX_PIXEL_VALUE = 1e4
+
 
 @dataclass(frozen=True)
 class PreparedExemplars:
@@ -78,6 +90,7 @@ def as_float_image(array: object, name: str) -> np.ndarray:
         )
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InvalidExemplarError(f"{name} is empty ({a.shape[1]}x{a.shape[0]} pixels)")
+    check_exemplar_size(a.shape[1], a.shape[0], name)
     if np.issubdtype(a.dtype, np.integer):
         info = np.iinfo(a.dtype)
         return (a.astype(np.float32) / np.float32(info.max)).clip(0.0, 1.0)
@@ -156,11 +169,41 @@ def prepare_exemplars(
     )
 
 
+def check_exemplar_size(width: int, height: int, name: str) -> None:
+    """Raise :class:`InvalidExemplarError` if a width x height exemplar exceeds :data:`MAX_EXEMPLAR_PIXELS`."""
+    if width * height > MAX_EXEMPLAR_PIXELS:
+        raise InvalidExemplarError(
+            f"{name} is {width}x{height} pixels; exemplars can be at most {MAX_EXEMPLAR_PIXELS / 1e6:.1f} megapixels "
+            "(4096x4096): use a scaled-down copy"
+        )
+
+
+def check_image_size(width: int, height: int, name: str, *, job: str, min_side: int) -> None:
+    """Raise :class:`InvalidExemplarError` unless an image to make tileable or fill is large enough.
+
+    ``job`` names the job in the message ("make tileable", "fill"); ``min_side``
+    is the smallest side it needs (the output's minimum, and twice the patch size).
+    """
+    if min(width, height) < min_side:
+        raise InvalidExemplarError(
+            f"{name} is {width}x{height} pixels; {job} needs an image of at least {min_side}x{min_side}"
+        )
+
+
 def check_finite(image: np.ndarray, name: str) -> None:
-    """Raise :class:`InvalidExemplarError` if an (H, W, C) image has NaN or infinite pixels, counting them."""
-    if not np.all(np.isfinite(image)):
-        bad = int(np.count_nonzero(~np.isfinite(image).all(axis=2)))
+    """Raise :class:`InvalidExemplarError` unless every value of an (H, W, C) image is finite and
+    at most :data:`MAX_PIXEL_VALUE` in magnitude, counting the pixels that are not."""
+    finite = np.isfinite(image)
+    if not np.all(finite):
+        bad = int(np.count_nonzero(~finite.all(axis=2)))
         raise InvalidExemplarError(f"{name} has {bad} pixels with NaN or infinite values; all must be finite")
+    largest = float(np.abs(image).max()) if image.size else 0.0
+    if largest > MAX_PIXEL_VALUE:
+        bad = int(np.count_nonzero((np.abs(image) > MAX_PIXEL_VALUE).any(axis=2)))
+        raise InvalidExemplarError(
+            f"{name} has {bad} pixels with values beyond +-{MAX_PIXEL_VALUE:g} (up to {largest:.3g}); "
+            "scale it to about 0-1 first (HDR images too)"
+        )
 
 
 def check_weights(weights: Sequence[float] | None, count: int) -> np.ndarray:
@@ -171,10 +214,15 @@ def check_weights(weights: Sequence[float] | None, count: int) -> np.ndarray:
     if w.size != count:
         raise InvalidExemplarError(f"weights has {w.size} values for {count} exemplars; give one weight per exemplar")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise InvalidExemplarError(f"weights are {list(w)}; each must be a finite number >= 0")
+        raise InvalidExemplarError(f"weights are {_numbers(w)}; each must be a finite number >= 0")
     if w.sum() <= 0:
-        raise InvalidExemplarError(f"weights are {list(w)}; at least one must be > 0")
+        raise InvalidExemplarError(f"weights are {_numbers(w)}; at least one must be > 0")
     return w
+
+
+def _numbers(values: np.ndarray) -> str:
+    """'[0.7, 0.3]' whatever the NumPy version (NumPy 2 would show np.float64(0.7))."""
+    return "[" + ", ".join(f"{float(v):g}" for v in values) + "]"
 
 
 def _is_grey(image: np.ndarray) -> bool:
