@@ -7,10 +7,14 @@
                                                    aligned PBR maps
 
 A thin client of :mod:`core.synth`. Progress goes to stderr; on bad
-input it prints one line starting with "gass: error:" and exits with 2;
-Ctrl-C exits with 130. No output file is written unless the synthesis
-finishes. The Blender command (``blender -c gass``) reuses :func:`build_parser`
-and :func:`config_from_args`.
+input it prints one line starting with "gass: error:" and exits with 2
+(1 if the synthesis itself fails); Ctrl-C exits with 130 and SIGTERM with
+143, saying which outputs, if any, were written. Every output path is checked
+before any image is read (:func:`core.imageio.check_output_path`), everything
+else before the first iteration; an output is written completely or not at
+all, never over an input. The Blender command (``blender -c gass``) reuses
+:func:`build_parser`, :func:`config_from_args`, :func:`output_paths` and
+:func:`make_synthesizer`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,8 +32,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import OPTIMIZERS, QUALITIES, SynthesisConfig
-from .errors import GassError, InvalidConfigError
+from .config import MAX_OUTPUT_SIDE, MIN_OUTPUT_SIDE, OPTIMIZERS, QUALITIES, SynthesisConfig
+from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
+from .exemplars import check_image_size
 from .maps import MAP_KINDS, MapSet
 
 if TYPE_CHECKING:
@@ -36,19 +43,71 @@ if TYPE_CHECKING:
 #: The jobs besides plain synthesis, chosen by the first argument.
 MODES: tuple[str, ...] = ("tile", "fill", "pbr")
 
+#: Largest --seed (the Blender panel's limit too).
+MAX_SEED = 2**31 - 1
+
+#: Allowed range of --regularity (SynthesisConfig.spectrum_weight) and --border.
+REGULARITY_RANGE = (0.0, 10.0)
+BORDER_RANGE = (0.02, 0.4)
+
+#: Exit codes: bad input, the synthesis failed, Ctrl-C, SIGTERM.
+EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 1, 130, 143
+
 
 def parse_size(text: str) -> tuple[int, int]:
-    """'1024' -> (1024, 1024); '1024x512' -> (1024, 512) as (width, height)."""
+    """'1024' -> (1024, 1024); '1024x512' -> (1024, 512) as (width, height), each 16 to 16384."""
     parts = text.lower().split("x")
+    size: tuple[int, int] | None = None
     try:
         if len(parts) == 1:
-            side = int(parts[0])
-            return side, side
-        if len(parts) == 2:
-            return int(parts[0]), int(parts[1])
+            size = int(parts[0]), int(parts[0])
+        elif len(parts) == 2:
+            size = int(parts[0]), int(parts[1])
     except ValueError:
         pass
-    raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT or a single number, e.g. 1024x1024")
+    if size is None:
+        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT or a single number, e.g. 1024x1024")
+    for name, side in zip(("width", "height"), size):
+        if not MIN_OUTPUT_SIDE <= side <= MAX_OUTPUT_SIDE:
+            raise argparse.ArgumentTypeError(f"{name} is {side}; allowed: {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}")
+    return size
+
+
+def parse_seed(text: str) -> int:
+    """A --seed: a whole number from 0 to :data:`MAX_SEED`."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed is {seed}; allowed: 0 to {MAX_SEED}")
+    return seed
+
+
+def parse_weight(text: str) -> float:
+    """A --weights value: a finite number >= 0."""
+    try:
+        weight = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"weight {text!r} is not a number") from None
+    if not (math.isfinite(weight) and weight >= 0):
+        raise argparse.ArgumentTypeError(f"weight is {text}; each must be a finite number >= 0")
+    return weight
+
+
+def ranged(name: str, low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high``, refused with a message naming ``name``."""
+
+    def parse_number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} {text!r} is not a number") from None
+        if not low <= value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"{name} is {text}; allowed: {low:g} to {high:g}")
+        return value
+
+    return parse_number
 
 
 def split_mode(argv: Sequence[str]) -> tuple[str, list[str]]:
@@ -85,7 +144,7 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         parser.add_argument("image", metavar="IMAGE", help="the image to make tileable")
         parser.add_argument(
             "--border",
-            type=float,
+            type=ranged("border", *BORDER_RANGE),
             default=0.1,
             metavar="F",
             help="width of the band resynthesized at each edge, as a fraction of the side (0.02-0.4, default 0.1)",
@@ -126,20 +185,24 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         output_help = "output file name with {map} in it, e.g. out/stone_{map}.png"
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help=output_help)
     if mode in ("synth", "pbr"):
-        parser.add_argument("--weights", nargs="+", type=float, metavar="W", help="one weight >= 0 per exemplar")
+        parser.add_argument("--weights", nargs="+", type=parse_weight, metavar="W", help="one weight >= 0 per exemplar")
         parser.add_argument("--size", type=parse_size, default=(512, 512), help="WIDTHxHEIGHT (default 512x512)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
     parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
     parser.add_argument(
         "--regularity",
-        type=float,
+        type=ranged("regularity", *REGULARITY_RANGE),
         default=0.0,
         metavar="W",
         help="pull toward the exemplar's Fourier spectrum (0-10, default 0; try 0.5 for dot grids, quilting, tiles)",
     )
     parser.add_argument(
-        "--bits", type=int, choices=(8, 16), default=8, help="output bit depth (16: grey PNG/TIFF; pbr: the grey maps)"
+        "--bits",
+        type=int,
+        choices=(8, 16),
+        default=8,
+        help="output bit depth (16: grey PNG/TIFF only; pbr: the grey maps)",
     )
     if mode == "synth":
         parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
@@ -190,19 +253,102 @@ def output_paths(args: argparse.Namespace, kinds: Sequence[str]) -> dict[str, st
     return {kind: args.output.replace("{map}", kind) for kind in kinds}
 
 
+def input_roles(args: argparse.Namespace) -> dict[str, str]:
+    """Every input file of the parsed arguments -> what it is, for messages ("exemplar", "image", "mask")."""
+    if args.mode == "synth":
+        return {path: "exemplar" for path in args.exemplars}
+    if args.mode == "pbr":
+        return {path: "exemplar" for s in args.sets for path in s.values()}
+    roles = {args.image: "image"}
+    if getattr(args, "mask", None):
+        roles.setdefault(args.mask, "mask")
+    return roles
+
+
+def map_kinds(args: argparse.Namespace) -> tuple[str, ...]:
+    """The map kinds of a pbr run (those of its first set, in stacking order); () otherwise."""
+    if args.mode != "pbr":
+        return ()
+    return tuple(k for k in MAP_KINDS if k in args.sets[0])
+
+
+def output_bits(args: argparse.Namespace, key: str) -> int:
+    """Bit depth of one output: --bits, except 8 for the colour maps of a pbr run."""
+    return 8 if key and MAP_KINDS[key].channels != 1 else int(args.bits)
+
+
+def check_outputs(
+    args: argparse.Namespace, extensions: Sequence[str] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+) -> dict[str, str]:
+    """:func:`output_paths`, each checked with :func:`core.imageio.check_output_path` (folder,
+    extension, bit depth, writable, not an input) before any image is read."""
+    from .imageio import check_output_path
+
+    paths = output_paths(args, map_kinds(args))
+    inputs = list(input_roles(args))
+    for key, path in paths.items():
+        check_output_path(path, bits=output_bits(args, key), inputs=inputs, extensions=extensions)
+    return paths
+
+
+def check_bit_depth(args: argparse.Namespace, synth: Synthesizer) -> None:
+    """Refuse --bits 16 for a result that would have colour or alpha (written as 16-bit grey only)."""
+    if args.bits != 16:
+        return
+    layout = synth.prepared.layout
+    if layout is not None:
+        if all(MAP_KINDS[k].channels != 1 for k in layout.kinds):
+            raise ImageFileError(
+                "--bits 16 applies to the grey maps (height, roughness, metallic, ao) and this set has none; "
+                "use --bits 8"
+            )
+        return
+    channels = synth.known.original.shape[2] if synth.known is not None else synth.prepared.output_channels
+    if channels != 1:
+        kind = {2: "grey and alpha", 3: "colour", 4: "colour and alpha"}.get(channels, f"{channels} channels")
+        raise ImageFileError(f"--bits 16 is for grey results only and this one is {kind}; use --bits 8")
+
+
+def match_channels(images: Sequence[object], *, alpha: bool) -> list[np.ndarray]:
+    """Grey exemplars broadcast to RGB when another exemplar is colour, as Blender reads them.
+
+    With ``alpha`` (--alpha) and some exemplar with alpha, those without get
+    an opaque alpha channel; without it alpha is dropped. Arrays that are not
+    (H, W, 1-4) are returned as they are, for the engine's validation to name.
+    """
+    arrays = [np.asarray(im) for im in images]
+    if any(a.ndim != 3 or a.shape[2] not in (1, 2, 3, 4) for a in arrays):
+        return arrays
+    colour = [a[:, :, : 3 if a.shape[2] >= 3 else 1] for a in arrays]
+    if len({c.shape[2] for c in colour}) > 1:
+        colour = [np.repeat(c, 3, axis=2) if c.shape[2] == 1 else c for c in colour]
+    if not (alpha and any(a.shape[2] in (2, 4) for a in arrays)):
+        return colour
+    opaque = [a[:, :, -1:] if a.shape[2] in (2, 4) else np.ones_like(a[:, :, :1]) for a in arrays]
+    return [np.concatenate([c, o], axis=2) for c, o in zip(colour, opaque)]
+
+
 def make_synthesizer(args: argparse.Namespace, read: Callable[[str], object]) -> Synthesizer:
     """The engine run the parsed arguments ask for, reading image files with ``read``.
+
+    Grey exemplars among colour ones are broadcast to RGB (:func:`match_channels`).
 
     Raises :class:`GassError` on bad arguments or images (before heavy work).
     """
     from .synth import Synthesizer, fill_synthesizer, tileable_synthesizer
 
     config = config_from_args(args)
-    if args.mode == "tile":
-        return tileable_synthesizer(read(args.image), config, args.seed, border=args.border, name=Path(args.image).name)
-    if args.mode == "fill":
+    if args.mode in ("tile", "fill"):
+        name = Path(args.image).name
+        image = read(args.image)
+        shape = tuple(getattr(image, "shape", ()))
+        if len(shape) in (2, 3):
+            job = "make tileable" if args.mode == "tile" else "fill"
+            check_image_size(shape[1], shape[0], name, job=job, min_side=max(MIN_OUTPUT_SIDE, 2 * config.patch_size))
+        if args.mode == "tile":
+            return tileable_synthesizer(image, config, args.seed, border=args.border, name=name)
         mask = read(args.mask) if args.mask else None
-        return fill_synthesizer(read(args.image), mask, config, args.seed, name=Path(args.image).name)
+        return fill_synthesizer(image, mask, config, args.seed, name=name)
     sources = args.exemplars if args.mode == "synth" else args.sets
     if args.weights is not None and len(args.weights) != len(sources):
         raise InvalidConfigError(
@@ -215,7 +361,7 @@ def make_synthesizer(args: argparse.Namespace, read: Callable[[str], object]) ->
         sets = [MapSet({kind: read(path) for kind, path in s.items()}) for s in args.sets]
         names = [Path(next(iter(s.values()))).name for s in args.sets]
         return Synthesizer(sets, args.weights, config, args.seed, names=names)
-    images = [read(path) for path in args.exemplars]
+    images = match_channels([read(path) for path in args.exemplars], alpha=config.synthesize_alpha)
     return Synthesizer(images, args.weights, config, args.seed, names=[Path(p).name for p in args.exemplars])
 
 
@@ -226,37 +372,87 @@ def results(synth: Synthesizer) -> dict[str, np.ndarray]:
     return {"": synth.result}
 
 
+FileState = tuple[int, int, int, int] | None
+
+
+def file_state(path: str) -> FileState:
+    """(device, inode, mtime ns, size) of a file, None if there is none: a rename over it changes it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def interrupted_message(verb: str, paths: Sequence[str], before: dict[str, FileState]) -> str:
+    """'gass: cancelled; no output written', or which outputs were written when the interruption came.
+
+    ``before`` holds the outputs' :func:`file_state` from before the run; an
+    output whose state changed was replaced whole (writes are atomic).
+    """
+    written = [p for p in paths if p in before and file_state(p) != before[p]]
+    if not written:
+        return f"gass: {verb}; no output written"
+    missing = [p for p in paths if p not in written]
+    if not missing:
+        return f"gass: {verb} after every output was written completely: {', '.join(written)}"
+    return f"gass: {verb} after writing {', '.join(written)}; not written: {', '.join(missing)}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from .imageio import read_image, write_image
+    from .imageio import sigterm_raises
 
     args = parse(sys.argv[1:] if argv is None else argv)
     if isinstance(args, int):
         return args
+    with sigterm_raises():
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments: check, synthesize with progress on stderr, write; returns the exit code."""
+    from .imageio import read_image, write_image
+
     start = time.perf_counter()
+    tty = sys.stderr.isatty()
+    paths: dict[str, str] = {}
+    before: dict[str, FileState] = {}
+    roles = input_roles(args)
     try:
-        synth = make_synthesizer(args, read_image)
-        paths = output_paths(args, synth.prepared.layout.kinds if synth.prepared.layout is not None else ())
+        paths = check_outputs(args)
+        for path in paths.values():
+            before[path] = file_state(path)
+        synth = make_synthesizer(args, lambda path: read_image(path, role=roles.get(path, "exemplar")))
+        check_bit_depth(args, synth)
         shown = -1.0
         for progress in synth.steps():
             now = time.perf_counter() - start
             if not args.quiet and (now - shown >= 0.25 or progress.fraction >= 1.0):
                 shown = now
                 line = f"{progress.fraction * 100:5.1f}%  {progress.stage:<32}  {now:6.1f}s"
-                print(f"\r{line}" if sys.stderr.isatty() else line, end="", file=sys.stderr, flush=True)
-                if not sys.stderr.isatty():
-                    print(file=sys.stderr)
-        if not args.quiet and sys.stderr.isatty():
+                print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+        if not args.quiet and tty:
             print(file=sys.stderr)
         for key, image in results(synth).items():
-            bits = 8 if key and image.shape[2] != 1 else args.bits  # pbr: 16 bits for the grey maps
-            write_image(paths[key], image, bits=bits)
+            write_image(paths[key], image, bits=output_bits(args, key))
     except GassError as err:
-        print(f"gass: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ngass: cancelled; no output written", file=sys.stderr)
-        return 130
+        return _fail(f"gass: error: {err}", EXIT_BAD_INPUT, args)
+    except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM as Terminated
+        verb = "terminated" if isinstance(err, Terminated) else "cancelled"
+        code = EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+        return _fail(interrupted_message(verb, list(paths.values()), before), code, args)
+    except (FloatingPointError, np.linalg.LinAlgError, MemoryError) as err:
+        what = "ran out of memory" if isinstance(err, MemoryError) else f"failed ({err})"
+        return _fail(f"gass: error: the synthesis {what}; no output written", EXIT_FAILED, args)
     if not args.quiet:
         print(f"wrote {', '.join(paths.values())} in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     return 0
+
+
+def _fail(line: str, code: int, args: argparse.Namespace) -> int:
+    """Print one line on stderr (after ending a progress line on a terminal); return ``code``."""
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(line, file=sys.stderr)
+    return code

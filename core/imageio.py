@@ -192,8 +192,13 @@ def check_output_path(
             raise PermissionError(errno.EACCES, "permission denied")
         _probe_writable(folder)
     except OSError as err:
-        reason = err.strerror.lower() if err.strerror else str(err)
-        raise ImageFileError(f"the folder of output {shown!r} is not writable ({reason})") from err
+        reason = {
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+            errno.EROFS: "read-only file system",
+        }
+        because = reason.get(err.errno or 0, "files cannot be created there")
+        raise ImageFileError(f"the folder of output {shown!r} is not writable ({because})") from err
     if p.exists() and not os.access(p, os.W_OK):
         raise ImageFileError(f"output {shown!r} exists and is read-only; choose another name or make it writable")
     for source in inputs:
@@ -245,13 +250,14 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     """
     target = Path(path)
     previous_mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else None
-    temp: Path | None = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.stem}{target.suffix}")
+    temp = target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.stem}{target.suffix}")
+    ours = True  # set before the file exists, so that no signal can come between creating and owning it
     with sigterm_raises():
         try:
             try:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 minus the umask
             except FileExistsError:
-                temp = None  # not ours: never remove it
+                ours = False  # another file of that name: never remove it
                 raise
             os.close(fd)
             if previous_mode is not None:
@@ -259,7 +265,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
             write(temp)
             os.replace(temp, target)
         except BaseException:
-            if temp is not None:
+            if ours:
                 temp.unlink(missing_ok=True)
             raise
 
