@@ -150,7 +150,7 @@ class SynthesisConfig:
         _check_range("iterations_fine", self.iterations_fine, 1, 5000)
         _check_range("coherence_levels", self.coherence_levels, 0, 8)
         _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
-        _check_range("spectrum_weight", self.spectrum_weight, 0.0, 10.0)
+        _check_range("spectrum_weight (regularity)", self.spectrum_weight, 0.0, 10.0)
         _check_range("coherence_every", self.coherence_every, 1, 100)
         _check_range("coherence_stride", self.coherence_stride, 1, 8)
         _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)
