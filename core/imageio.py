@@ -29,8 +29,8 @@ from types import FrameType
 
 import numpy as np
 
-from .errors import GassError, ImageFileError, Terminated
-from .exemplars import check_exemplar_size
+from .errors import GassError, ImageFileError, InvalidExemplarError, Terminated
+from .exemplars import MAX_EXEMPLAR_PIXELS, check_exemplar_size
 
 #: Extensions :func:`write_image` writes.
 WRITABLE = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
@@ -106,8 +106,12 @@ def read_image(path: str | os.PathLike[str], *, role: str = "exemplar") -> np.nd
         raise
     except PermissionError as err:
         raise ImageFileError(f"{role} file {str(p)!r} cannot be read: permission denied") from err
-    except image_mod.DecompressionBombError as err:
-        raise ImageFileError(f"{str(p)!r} is too large to read ({err})") from err
+    except image_mod.DecompressionBombError as err:  # Pillow refuses to open it at all: twice its own limit
+        megapixels = 2 * (image_mod.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise InvalidExemplarError(
+            f"{str(p)!r} has more than {megapixels:.3g} megapixels; exemplars can be at most "
+            f"{MAX_EXEMPLAR_PIXELS / 1e6:.1f} megapixels (4096x4096): use a scaled-down copy"
+        ) from err
     except (OSError, ValueError, SyntaxError) as err:
         raise ImageFileError(f"{str(p)!r} is not a readable image file ({err})") from err
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):

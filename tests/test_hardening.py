@@ -333,6 +333,14 @@ def test_an_oversized_exemplar_is_refused_from_its_header(
     assert snapshot(tmp_path) == before
 
 
+def test_an_image_pillow_will_not_open_gets_the_same_message(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 48x48 is beyond twice that: Pillow raises
+    code, err = run_main([str(files["bark"]), "-o", str(tmp_path / "out.png"), *DRAFT], capsys)
+    assert_one_error(code, err, 2, "bark.png' has more than 0.002 megapixels; exemplars can be at most 16.8 megapixels")
+
+
 def test_the_engine_has_the_same_size_limit() -> None:
     assert MAX_EXEMPLAR_PIXELS == 4096 * 4096
     huge = np.broadcast_to(np.float32(0.5), (4097, 4096, 3))  # no memory behind it
@@ -388,6 +396,32 @@ def test_weight_errors_print_plain_numbers(weights: list[float], shown: str) -> 
 def test_regularity_is_named_as_users_know_it() -> None:
     with pytest.raises(InvalidConfigError, match=r"spectrum_weight \(regularity\) is 20"):
         SynthesisConfig(spectrum_weight=20.0)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (FloatingPointError("the synthesis diverged at level 1 of 2 (24x24), iteration 1"), "failed (the synthesis"),
+        (MemoryError(), "the synthesis ran out of memory; no output written"),
+    ],
+)
+def test_a_failing_synthesis_is_one_line_and_exit_1(
+    error: BaseException,
+    message: str,
+    files: dict[str, Path],
+    previous: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def steps(self: Synthesizer) -> Iterator[object]:
+        raise error
+        yield
+
+    monkeypatch.setattr(Synthesizer, "steps", steps)
+    before = snapshot(previous.parent)
+    code, err = run_main([str(files["bark"]), "-o", str(previous), *DRAFT], capsys)
+    assert_one_error(code, err, 1, message)
+    assert snapshot(previous.parent) == before
 
 
 # --- grey with colour, as Blender accepts them ----------------------------------------------------
