@@ -74,7 +74,12 @@ class PreparedExemplars:
 
 
 def as_float_image(array: object, name: str) -> np.ndarray:
-    """An exemplar as (H, W, C) float32; integer images are scaled to [0, 1]."""
+    """An exemplar as (H, W, C) float32; integer images are scaled to [0, 1].
+
+    Raises :class:`InvalidExemplarError` on a bad type, shape or channel
+    count, or more than :data:`MAX_EXEMPLAR_PIXELS` pixels (checked before
+    any copy).
+    """
     a = np.asarray(array)
     if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise InvalidExemplarError(f"{name} has pixel type {a.dtype}; expected float or integer pixels")
@@ -110,8 +115,10 @@ def prepare_exemplars(
     Parameters
     ----------
     exemplars:
-        Arrays (H, W[, C]); float in any finite range (usually [0, 1]) or
-        integer (scaled by the type's maximum). C is 1, 2, 3 or 4; channels 2
+        Arrays (H, W[, C]); float in [0, 1] (any finite values up to
+        :data:`MAX_PIXEL_VALUE` in magnitude are accepted and the output keeps
+        their range) or integer (scaled by the type's maximum). At most
+        :data:`MAX_EXEMPLAR_PIXELS` pixels. C is 1, 2, 3 or 4; channels 2
         and 4 are alpha.
     weights:
         One non-negative weight per exemplar (None: equal weights). At least
