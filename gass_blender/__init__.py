@@ -39,22 +39,46 @@ classes: tuple[type, ...] = (
 @bpy.app.handlers.persistent
 def _abort_before_load(*_args: object) -> None:
     """Loading another file while a synthesis runs: stop it and restore this file first."""
-    session.abort_active()
+    session.abort_active("Another file was loaded")
+
+
+@bpy.app.handlers.persistent
+def _abort_before_undo(*_args: object) -> None:
+    """Undo while a synthesis runs: stop it and take its image and node back before undo frees them.
+
+    Memfile undo keeps a material it believes unchanged and frees the image
+    created since the last undo step, which left the run's Image Texture node
+    pointing at freed memory (a crash on the next access).
+    """
+    session.abort_active("Undo")
+
+
+@bpy.app.handlers.persistent
+def _abort_before_redo(*_args: object) -> None:
+    """Redo while a synthesis runs: as for undo."""
+    session.abort_active("Redo")
+
+
+#: (handler list name, handler): stop a run before Blender replaces the data it works on.
+_HANDLERS = (("load_pre", _abort_before_load), ("undo_pre", _abort_before_undo), ("redo_pre", _abort_before_redo))
 
 
 def register() -> None:
     for cls in classes:
         bpy.utils.register_class(cls)
     bpy.types.Scene.gass = bpy.props.PointerProperty(type=properties.GASS_PG_settings)  # type: ignore[attr-defined]
-    bpy.app.handlers.load_pre.append(_abort_before_load)
+    for list_name, handler in _HANDLERS:
+        getattr(bpy.app.handlers, list_name).append(handler)
     cli.register()
 
 
 def unregister() -> None:
     cli.unregister()
     session.abort_active()
-    if _abort_before_load in bpy.app.handlers.load_pre:
-        bpy.app.handlers.load_pre.remove(_abort_before_load)
+    for list_name, handler in reversed(_HANDLERS):
+        handlers = getattr(bpy.app.handlers, list_name)
+        if handler in handlers:
+            handlers.remove(handler)
     del bpy.types.Scene.gass  # type: ignore[attr-defined]
     for cls in reversed(classes):
         bpy.utils.unregister_class(cls)

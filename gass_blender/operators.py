@@ -40,6 +40,11 @@ def _redraw(context: bpy.types.Context) -> None:
             area.tag_redraw()
 
 
+def stopped_message(reason: str) -> str:
+    """The report of a run that undo, redo or a file load stopped ("Undo" -> one line)."""
+    return f"GASS: {reason} cancelled the running synthesis; its new image and node changes were taken back first"
+
+
 class JobOperator(bpy.types.Operator):
     """The body of every job operator (never registered itself); subclasses set ``job`` (see
     session.JOBS), ``bl_idname``, ``bl_label`` and ``ready()``."""
@@ -124,6 +129,8 @@ class JobOperator(bpy.types.Operator):
         session = self._session
         if session is None or session.closed:
             self._stop(context)
+            if session is not None and session.stop_reason is not None:
+                self.report({"WARNING"}, stopped_message(session.stop_reason))
             return {"CANCELLED"}
         if (event.type in {"ESC", "RIGHTMOUSE"} and event.value == "PRESS") or session.cancel_requested:
             self._abort(context, session)
