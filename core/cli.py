@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import MAX_OUTPUT_SIDE, MIN_OUTPUT_SIDE, OPTIMIZERS, QUALITIES, SynthesisConfig
+from .config import MAX_OUTPUT_SIDE, MAX_SEED, MIN_OUTPUT_SIDE, OPTIMIZERS, QUALITIES, SynthesisConfig
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .exemplars import check_image_size
 from .maps import MAP_KINDS, MapSet
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 MODES: tuple[str, ...] = ("tile", "fill", "pbr")
 
 #: Largest --seed (the Blender panel's limit too).
-MAX_SEED = 2**31 - 1
 
 #: Allowed range of --regularity (SynthesisConfig.spectrum_weight) and --border.
 REGULARITY_RANGE = (0.0, 10.0)

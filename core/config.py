@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from .errors import InvalidConfigError
 
 OptimizerName = Literal["gradient", "adam", "cg", "lbfgs"]
@@ -22,6 +24,17 @@ QUALITIES: tuple[str, ...] = ("draft", "standard", "high")
 
 MIN_OUTPUT_SIDE = 16
 MAX_OUTPUT_SIDE = 16384
+#: Seeds are whole numbers from 0 to this (Blender's integer properties hold no more).
+MAX_SEED = 2**31 - 1
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int, or :class:`InvalidConfigError` unless it is a whole number from 0 to MAX_SEED."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InvalidConfigError(f"seed is {seed!r}; it must be a whole number from 0 to {MAX_SEED}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise InvalidConfigError(f"seed is {int(seed)}; allowed: 0 to {MAX_SEED}")
+    return int(seed)
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas import single_threaded_blas
-from .config import SynthesisConfig
+from .config import MIN_OUTPUT_SIDE, SynthesisConfig, check_seed
 from .errors import InvalidExemplarError, MemoryBudgetError
-from .exemplars import PreparedExemplars, check_weights, prepare_exemplars
+from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
 from .known import KnownRegion, fill_region, free_corners, level_masks, tileable_region, valid_corners
 from .maps import MapSet, prepare_map_sets
 from .optim import make_optimizer
@@ -245,7 +245,7 @@ class Synthesizer:
         known: KnownRegion | None = None,
     ) -> None:
         self.config = config if config is not None else SynthesisConfig()
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.known = known
         self.prepared: PreparedExemplars = self._prepare(exemplars, weights, names)
         if known is not None and (
@@ -513,9 +513,11 @@ def synthesize_maps(
     return synth.result_maps()
 
 
-def _sized(config: SynthesisConfig | None, region: KnownRegion) -> SynthesisConfig:
+def _sized(config: SynthesisConfig | None, region: KnownRegion, *, name: str, job: str) -> SynthesisConfig:
+    """``config`` at the image's own size, after checking that the image is large enough for ``job``."""
     h, w, c = region.original.shape
     base = config if config is not None else SynthesisConfig()
+    check_image_size(w, h, name, job=job, min_side=max(MIN_OUTPUT_SIDE, 2 * base.patch_size))
     return dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
 
 
@@ -529,7 +531,8 @@ def tileable_synthesizer(
 ) -> Synthesizer:
     """A stepping :class:`Synthesizer` that makes ``image`` tile (see :func:`make_tileable`)."""
     region = tileable_region(image, border, name=name)
-    return Synthesizer([region.exemplar()], None, _sized(config, region), seed, names=[name], known=region)
+    sized = _sized(config, region, name=name, job="make tileable")
+    return Synthesizer([region.exemplar()], None, sized, seed, names=[name], known=region)
 
 
 def make_tileable(
@@ -564,7 +567,8 @@ def fill_synthesizer(
 ) -> Synthesizer:
     """A stepping :class:`Synthesizer` that fills a masked region (see :func:`fill`)."""
     region = fill_region(image, mask, name=name)
-    return Synthesizer([region.exemplar()], None, _sized(config, region), seed, names=[name], known=region)
+    sized = _sized(config, region, name=name, job="fill")
+    return Synthesizer([region.exemplar()], None, sized, seed, names=[name], known=region)
 
 
 def fill(

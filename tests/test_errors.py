@@ -14,6 +14,8 @@ from core import (
     MemoryBudgetError,
     SynthesisConfig,
     Synthesizer,
+    fill,
+    make_tileable,
 )
 
 GOOD = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
@@ -100,3 +102,17 @@ def test_all_errors_share_one_base_class() -> None:
 def test_names_appear_in_messages() -> None:
     with pytest.raises(InvalidExemplarError, match=r"exemplar 'bricks\.png' is 1x1 pixels"):
         Synthesizer([GOOD, np.zeros((1, 1, 3), np.float32)], names=["bark.png", "bricks.png"])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**31, 1.5, True])
+def test_seed_out_of_range(seed: object) -> None:
+    with pytest.raises(InvalidConfigError, match=r"seed is .*(allowed: 0 to 2147483647|whole number from 0)"):
+        Synthesizer([GOOD], seed=seed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("job", "run"), [("make tileable", make_tileable), ("fill", fill)])
+def test_too_small_for_tile_or_fill_says_what_the_image_needs(job: str, run: object) -> None:
+    small = np.random.default_rng(0).random((12, 15, 4)).astype(np.float32)
+    small[4:8, 4:8, 3] = 0.0  # a transparent hole for fill
+    with pytest.raises(InvalidExemplarError, match=rf"image is 15x12 pixels; {job} needs an image of at least 16x16"):
+        run(small)  # type: ignore[operator]
