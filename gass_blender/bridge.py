@@ -16,7 +16,7 @@ Only the main thread may call this module (bpy is not thread-safe).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,10 @@ import numpy as np
 
 from . import pixels
 from .core import GassError, ImageFileError, InvalidExemplarError
+from .core.exemplars import MAX_EXEMPLAR_PIXELS
+from .core.imageio import check_input_path, write_atomically
+from .core.imageio import check_output_path as core_check_output_path
 
-#: Largest exemplar read, in pixels (4096 x 4096 = 16.8 megapixels, 268 MB as RGBA float32).
-MAX_EXEMPLAR_PIXELS = 4096 * 4096
 #: Colourspace of data maps (normal, roughness, height) in Blender's OCIO config.
 DATA_COLORSPACE = "Non-Color"
 
@@ -375,7 +376,16 @@ class LinkChange:
     previous_image: str | None = None
     previous_active: str | None = None
     previous_base_color: tuple[str, str, str] | None = None
+    linked_bsdf: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Where the output went, as it was done (for the report)."""
+        if not self.created_node:
+            return f"Image Texture node '{self.node_name}' of material '{self.material_name}'"
+        if self.linked_bsdf is not None:
+            return f"a new Image Texture node in material '{self.material_name}' (Base Color of '{self.linked_bsdf}')"
+        return f"a new Image Texture node in material '{self.material_name}' (not linked: no Principled BSDF)"
 
     def node(self) -> bpy.types.ShaderNodeTexImage | None:
         """The Image Texture node that shows the output, if it still exists."""
@@ -460,6 +470,7 @@ def link_output(target: Target, image: bpy.types.Image) -> LinkChange:
             change.previous_base_color = (bsdf.name, link.from_node.name, link.from_socket.identifier)
         outputs: Any = node.outputs
         tree.links.new(outputs["Color"], base)
+        change.linked_bsdf = bsdf.name
     else:
         change.warnings.append(
             f"Material '{material.name}' has no Principled BSDF: the new Image Texture node "
@@ -472,33 +483,32 @@ def link_output(target: Target, image: bpy.types.Image) -> LinkChange:
 # -- files (command line) -----------------------------------------------------
 
 
-def load_image_file(path: str) -> bpy.types.Image:
-    """Load an image file as a new datablock; raises :class:`ImageFileError` if Blender cannot."""
-    p = Path(path)
-    if not p.is_file():
-        raise ImageFileError(f"exemplar file '{path}' does not exist")
+def load_image_file(path: str, *, role: str = "exemplar") -> bpy.types.Image:
+    """Load an image file as a new datablock; raises :class:`ImageFileError` if Blender cannot.
+
+    ``role`` names the file in messages ("exemplar", "image", "mask").
+    """
+    p = check_input_path(path, role=role)
     try:
         return bpy.data.images.load(str(p.resolve()), check_existing=False)
     except RuntimeError as err:
-        raise ImageFileError(f"exemplar file '{path}' is not an image Blender can read") from err
+        raise ImageFileError(f"{role} file '{path}' is not an image Blender can read") from err
 
 
-def check_output_path(path: str, bits: int = 8) -> str:
-    """The Blender file format for an output path; raises :class:`ImageFileError` before any work is done."""
-    p = Path(path)
-    ext = p.suffix.lower()
-    file_format = FILE_FORMATS.get(ext)
-    if file_format is None:
-        raise ImageFileError(f"output '{path}' has extension '{ext}'; use one of {', '.join(sorted(FILE_FORMATS))}")
-    if bits == 16 and file_format not in ("PNG", "TIFF"):
-        raise ImageFileError(f"--bits 16 needs a .png or .tif output, not '{ext}'")
-    if not p.resolve().parent.is_dir():
-        raise ImageFileError(f"the folder of output '{path}' does not exist")
-    return file_format
+def check_output_path(path: str, bits: int = 8, inputs: Sequence[str] = ()) -> str:
+    """The Blender file format for an output path, after every check that can be made before the run.
+
+    :func:`core.imageio.check_output_path`: not a directory, a known
+    extension, ``--bits 16`` only for PNG and TIFF, an existing writable
+    folder, not a read-only file, not one of ``inputs``. Raises
+    :class:`ImageFileError` with one sentence.
+    """
+    checked = core_check_output_path(path, bits=bits, inputs=inputs, extensions=tuple(FILE_FORMATS))
+    return FILE_FORMATS[checked.suffix.lower()]
 
 
 def save_image_file(result: np.ndarray, path: str, fmt: OutputFormat, *, bits: int = 8) -> None:
-    """Write an engine result to an image file with Blender's own writers.
+    """Write an engine result to an image file with Blender's own writers, completely or not at all.
 
     Parameters
     ----------
@@ -509,6 +519,13 @@ def save_image_file(result: np.ndarray, path: str, fmt: OutputFormat, *, bits: i
     bits:
         8 or 16 (16 for PNG and TIFF only). OpenEXR is always float and
         linear; the other formats get sRGB-encoded colour (data maps raw).
+
+    Notes
+    -----
+    The file is written beside ``path`` under a hidden temporary name and
+    renamed over it (:func:`core.imageio.write_atomically`): an error, Ctrl-C
+    or SIGTERM during the write leaves the previous file at ``path`` as it
+    was and no temporary file behind.
     """
     file_format = check_output_path(path, bits)
     # Compute the file's values here and write them untouched (a Non-Color image): Blender's own
@@ -523,17 +540,26 @@ def save_image_file(result: np.ndarray, path: str, fmt: OutputFormat, *, bits: i
     float_buffer = file_format == "OPEN_EXR" or bits == 16
     if not float_buffer:
         values = np.clip(values, 0.0, 1.0)
+
+    def write(temp: Path) -> None:
+        _write_with_blender(values, temp, file_format, float_buffer=float_buffer, shown=path)
+
+    write_atomically(path, write)
+
+
+def _write_with_blender(values: np.ndarray, path: Path, file_format: str, *, float_buffer: bool, shown: str) -> None:
+    """Save (H, W, C) values untouched into ``path`` through a temporary image datablock."""
     h, w, c = values.shape
     image = bpy.data.images.new("gass-cli-output", w, h, alpha=c in (2, 4), float_buffer=float_buffer)
     try:
         set_colorspace(image, DATA_COLORSPACE)
         image.file_format = file_format  # type: ignore[assignment]
         _pixel_buffer(image).foreach_set(pixels.to_blender(values))
-        image.filepath_raw = str(Path(path).resolve())
+        image.filepath_raw = str(path.resolve())
         try:
             image.save()
-        except RuntimeError as err:
-            raise ImageFileError(f"cannot write '{path}': {str(err).strip()}") from err
+        except RuntimeError as err:  # Blender's message names the datablock: say what failed instead
+            raise ImageFileError(f"cannot write output '{shown}': Blender could not save it as {file_format}") from err
     finally:
         bpy.data.images.remove(image)
 

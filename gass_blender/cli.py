@@ -7,9 +7,11 @@
 
 Arguments are those of ``python -m core`` (:func:`core.cli.build_parser`).
 Blender itself reads the exemplars and writes the output (PNG, JPEG, TIFF,
-OpenEXR), so no Pillow is needed. Bad input prints one line starting with
-"gass: error:" and returns 2; nothing is written unless the synthesis
-finishes.
+OpenEXR), so no Pillow is needed. Every output path is checked before any
+image is read (folder, extension, bit depth, writable, not an input). Bad
+input prints one line starting with "gass: error:" and returns 2; nothing
+is written unless the synthesis finishes, and then each output is written
+beside its target and renamed over it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,29 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 
 import bpy
 import numpy as np
 
 from . import bridge
 from .core import GassError, InvalidConfigError
-from .core.cli import config_from_args, make_synthesizer, output_paths, parse
+from .core.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    FileState,
+    check_outputs,
+    config_from_args,
+    file_state,
+    input_roles,
+    interrupted_message,
+    make_synthesizer,
+    output_bits,
+    parse,
+)
+from .core.errors import Terminated
+from .core.imageio import sigterm_raises
 from .job import JobState, Snapshot, SynthesisJob
 
 COMMAND = "gass"
@@ -36,25 +53,38 @@ _handle: object | None = None
 
 def _error(message: str) -> int:
     print(f"gass: error: {message}", file=sys.stderr)
-    return 2
+    return EXIT_BAD_INPUT
 
 
 def command(argv: list[str]) -> int:
-    """Handler registered with ``bpy.utils.register_cli_command``; returns the exit code."""
+    """Handler registered with ``bpy.utils.register_cli_command``; returns the exit code.
+
+    0 done; 2 bad input (one line ``gass: error: ...``, nothing written); 1
+    the synthesis failed; 130 Ctrl-C and 143 SIGTERM (one line saying which
+    outputs, if any, were written completely: each is written beside its
+    target and renamed over it, so an output is either the previous file or
+    the complete new one).
+    """
     parsed = parse(list(argv), prog=PROG)
     if isinstance(parsed, int):
         return parsed
-    args = parsed
+    with sigterm_raises():
+        return _run(parsed)
+
+
+def _run(args: argparse.Namespace) -> int:
     loaded: list[bpy.types.Image] = []
     start = time.perf_counter()
+    paths: dict[str, str] = {}
+    before: dict[str, FileState] = {}
     try:
+        paths = check_outputs(args, extensions=tuple(bridge.FILE_FORMATS))  # everything, before any reading
+        for path in paths.values():
+            before[path] = file_state(path)
         if args.mode == "synth":
             job, formats = _new_texture_job(args, loaded)
         else:
             job, formats = _job(args, loaded)
-        paths = output_paths(args, [key for key in job.outputs if key])
-        for path in paths.values():
-            bridge.check_output_path(path, args.bits)
         start = time.perf_counter()
         shown = [-1.0]
 
@@ -66,16 +96,17 @@ def command(argv: list[str]) -> int:
 
         final = job.run(report)
         if final.state is not JobState.FINISHED:
-            return _error(final.error or f"the synthesis stopped ({final.state.value})")
+            message = final.error or f"the synthesis stopped ({final.state.value})"
+            print(f"gass: error: {message}; no output written", file=sys.stderr)
+            return EXIT_BAD_INPUT if isinstance(job.exception, GassError) else EXIT_FAILED
         for key, path in paths.items():
-            result = job.output(key)
-            bits = 8 if key and result.shape[2] != 1 else args.bits  # pbr: 16 bits for the grey maps
-            bridge.save_image_file(result, str(Path(path)), formats[key], bits=bits)
+            bridge.save_image_file(job.output(key), path, formats[key], bits=output_bits(args, key))
     except GassError as err:
         return _error(str(err))
-    except KeyboardInterrupt:
-        print("gass: cancelled; no output written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM (core.errors.Terminated)
+        verb = "terminated" if isinstance(err, Terminated) else "cancelled"
+        print(interrupted_message(verb, list(paths.values()), before), file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
     finally:
         for image in loaded:
             bpy.data.images.remove(image)
@@ -93,7 +124,6 @@ def _new_texture_job(
             f"--weights has {len(args.weights)} values for {len(args.exemplars)} exemplars; give one per exemplar"
         )
     config = config_from_args(args)
-    bridge.check_output_path(args.output, args.bits)
     exemplars = []
     for i, path in enumerate(args.exemplars, start=1):
         image = bridge.load_image_file(path)
@@ -112,8 +142,10 @@ def _job(
     formats: dict[str, bridge.OutputFormat] = {}
     alpha_is_mask = args.mode == "fill" and not args.mask
 
+    roles = input_roles(args)
+
     def read(path: str) -> np.ndarray:
-        image = bridge.load_image_file(path)
+        image = bridge.load_image_file(path, role=roles.get(path, "exemplar"))
         loaded.append(image)
         pixels = bridge.read_exemplar(image, len(loaded), min_side=1)
         keep = pixels.pixels.shape[2] in (2, 4) and (alpha_is_mask or float(pixels.pixels[:, :, -1].min()) < 1.0)
