@@ -7,8 +7,11 @@ The jobs share one operator body (:class:`JobOperator`): ``gass.synthesize``
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import sys
 import time
+import types
 from typing import TYPE_CHECKING
 
 import bpy
@@ -38,6 +41,41 @@ def _redraw(context: bpy.types.Context) -> None:
     for area in screen.areas:
         if area.type in _REDRAW_AREAS:
             area.tag_redraw()
+
+
+#: The report of a synchronous run interrupted with Ctrl-C.
+INTERRUPTED_MESSAGE = "GASS: interrupted (Ctrl-C); the synthesis was cancelled and the file is as it was before"
+
+
+def interrupt_caller(frame: types.FrameType) -> None:
+    """Raise KeyboardInterrupt in the code that called the operator, once ``frame`` has returned.
+
+    For Ctrl-C during ``execute()``: an exception escaping an operator
+    becomes a printed traceback and a RuntimeError in the script, which a
+    script that handles bad input (RuntimeError) would step over; and
+    ``_thread.interrupt_main()`` alone fires at the very next line of
+    ``execute``. So a one-shot profile hook on this thread waits until
+    Python runs again in one of the frames that called the operator (the
+    ``bpy.ops`` wrapper), removes itself and calls ``interrupt_main()``
+    there: the calling script stops with KeyboardInterrupt, as on Ctrl-C
+    anywhere else. Python that Blender runs in between (report printing,
+    handlers) is left alone. Without a calling Python frame nothing is raised.
+    """
+    callers: set[types.FrameType] = set()
+    outer = frame.f_back
+    while outer is not None:
+        callers.add(outer)
+        outer = outer.f_back
+    if not callers:
+        return
+    previous = sys.getprofile()
+
+    def hook(current: types.FrameType, event: str, arg: object) -> None:
+        if current in callers:
+            sys.setprofile(previous)
+            _thread.interrupt_main()
+
+    sys.setprofile(hook)
 
 
 def stopped_message(reason: str) -> str:
@@ -78,23 +116,36 @@ class JobOperator(bpy.types.Operator):
     # -- synchronous: scripts, blender -b, module mode ---------------------------
 
     def execute(self, context: bpy.types.Context) -> Result:
+        """Run the whole job on this thread (scripts, ``blender -b``, module mode).
+
+        Ctrl-C (KeyboardInterrupt) during the run: the file is restored, the
+        operator reports one warning and returns CANCELLED without a
+        traceback, and the interrupt is raised again in the calling script
+        (``_thread.interrupt_main``) so that the script stops as it would on
+        any Ctrl-C instead of going on with the next line.
+        """
+        session: SynthesisSession | None = None
         try:
             session = SynthesisSession.from_context(context, self.job)
             session.begin(threaded=False)
-        except GassError as err:
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
-        try:
             snap = session.run_to_end()
             if snap.state is not JobState.FINISHED:
                 raise GassError(snap.error or f"the synthesis stopped ({snap.state.value})")
             image = session.finish()
         except GassError as err:
-            session.cancel()
+            if session is not None:
+                session.cancel()
             self.report({"ERROR"}, str(err))
             return {"CANCELLED"}
+        except KeyboardInterrupt:
+            if session is not None:
+                session.cancel()
+            self.report({"WARNING"}, INTERRUPTED_MESSAGE)
+            interrupt_caller(sys._getframe())
+            return {"CANCELLED"}
         except BaseException:
-            session.cancel()  # never leave a half-made image or changed link behind
+            if session is not None:
+                session.cancel()  # never leave a half-made image or changed link behind
             raise
         self._report_done(session, image)
         return {"FINISHED"}
@@ -213,7 +264,8 @@ class JobOperator(bpy.types.Operator):
         names = ", ".join(f"'{im.name}'" for im in session.images().values()) or f"'{image.name}'"
         self.report(
             {"INFO"},
-            f"GASS: {names} ({session.width}x{session.height}) made in {seconds:.1f} s, shown in {session.destination}",
+            f"GASS: {names} ({session.width}x{session.height}) made in {seconds:.1f} s, shown in "
+            f"{session.destination}; kept in the file (fake user) even when a later run replaces it",
         )
 
 

@@ -77,7 +77,7 @@ class GASS_PG_exemplar(bpy.types.PropertyGroup):
         )
         weight: FloatProperty(
             name="Weight",
-            description="How much this exemplar's style counts relative to the others (0: ignored)",
+            description="How much this exemplar's style counts relative to the others (0: ignored). 0 to 100",
             default=1.0,
             min=0.0,
             soft_max=1.0,
@@ -130,7 +130,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         active_exemplar: IntProperty(name="Active Exemplar", default=0, min=0)
         width: IntProperty(
             name="Width",
-            description="Width of the new texture in pixels",
+            description=f"Width of the new texture in pixels, {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}",
             default=1024,
             min=MIN_OUTPUT_SIDE,
             max=MAX_OUTPUT_SIDE,
@@ -139,7 +139,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         )
         height: IntProperty(
             name="Height",
-            description="Height of the new texture in pixels",
+            description=f"Height of the new texture in pixels, {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}",
             default=1024,
             min=MIN_OUTPUT_SIDE,
             max=MAX_OUTPUT_SIDE,

@@ -26,7 +26,9 @@ import bpy
 import numpy as np
 
 from . import bridge, material, preferences
-from .core import GassError, InvalidExemplarError, Synthesizer
+from .core import GassError, InvalidExemplarError, SynthesisConfig, Synthesizer
+from .core.config import MIN_OUTPUT_SIDE
+from .core.exemplars import check_image_size
 from .core.maps import MapSet
 from .core.synth import fill_synthesizer, tileable_synthesizer
 from .job import JobState, Snapshot, SynthesisJob, eta_text
@@ -193,6 +195,8 @@ class SynthesisSession:
             raise
         if self.change is not None:
             self.warnings.extend(self.change.warnings)
+        if isinstance(self.change, bridge.LinkChange):  # what was really done (4.2 may have turned nodes on)
+            self.destination = self.change.describe()
         _ACTIVE = self
         self.started = time.perf_counter()
         if threaded:
@@ -244,6 +248,9 @@ class SynthesisSession:
         for key, image in images.items():
             bridge.write_pixels(image, self.job.output_pixels(key))
             bridge.pack(image)
+            # Kept even when a later run replaces it in the node (no user left): the artist made it,
+            # and Blender drops images without users on save. Delete it in Blender File view.
+            image.use_fake_user = True
         self._closed = True
         if _ACTIVE is self:
             _ACTIVE = None
@@ -335,8 +342,35 @@ def _plan_new(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
         arrays, settings.weights(), config, int(settings.seed), names=[e.name for e in exemplars]
     )
     name = str(settings.output_name) or "GASS Texture"
-    return SynthesisSession(
+    session = SynthesisSession(
         job, [PlannedImage("", name, fmt)], lambda images: bridge.link_output(target, images[""]), target.describe()
+    )
+    if not config.synthesize_alpha:
+        session.warnings.extend(w for w in map(hidden_colour_warning, exemplars) if w)
+    return session
+
+
+#: Share of (nearly) transparent pixels above which dropping alpha is reported.
+HIDDEN_COLOUR_SHARE = 0.01
+
+
+def hidden_colour_warning(exemplar: bridge.ExemplarPixels) -> str | None:
+    """A warning when alpha is ignored but the exemplar has many transparent pixels, else None.
+
+    Without Synthesize Alpha the colour under alpha 0 (often black or left
+    over from editing) counts like any other colour, and becomes part of the
+    texture: say so instead of surprising the artist.
+    """
+    image = exemplar.pixels
+    if image.shape[2] not in (2, 4):
+        return None
+    share = float(np.mean(image[:, :, -1] < 0.5))
+    if share < HIDDEN_COLOUR_SHARE:
+        return None
+    return (
+        f"Exemplar '{exemplar.name}' is {share * 100:.0f}% transparent and Synthesize Alpha is off: the colours "
+        "hidden under its transparent pixels were used like the others; turn on Synthesize Alpha, or paint "
+        "those pixels opaque, if that is not wanted"
     )
 
 
@@ -349,12 +383,14 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
     config = settings.to_config(memory_budget_mb=budget)
     maps: dict[str, np.ndarray] = {}
     formats: dict[str, bridge.OutputFormat] = {}
+    warnings: list[str] = []
     for i, row in enumerate(rows, start=1):
         kind = str(row.kind)
         if kind in maps:
             raise InvalidExemplarError(f"Map row {i} is a second {kind} map; keep one map of each kind")
         pixels = bridge.read_exemplar(row.image, i, min_side=2 * config.patch_size)
         formats[kind], (maps[kind],) = bridge.plan_output([pixels])
+        warnings.extend(w for w in [hidden_colour_warning(pixels)] if w)
     synth = Synthesizer([MapSet(maps)], None, config, int(settings.seed))
     layout = synth.prepared.layout
     assert layout is not None
@@ -362,12 +398,14 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
     base = str(settings.output_name) or "GASS Texture"
     planned = [PlannedImage(k, f"{base} {k}", formats[k]) for k in order]
     job = SynthesisJob(synth, outputs={k: layout.output[k] for k in order})
-    return SynthesisSession(
+    session = SynthesisSession(
         job,
         planned,
         lambda images: material.wire_maps(target.material_name, images),
         f"material '{target.material_name}'",
     )
+    session.warnings.extend(warnings)
+    return session
 
 
 def _read_source(
@@ -376,12 +414,20 @@ def _read_source(
     """The source image's (format, pixels, name); ``alpha`` None keeps alpha only if it is used."""
     if settings.source is None:
         raise bridge.SetupError(f"No image: pick the image to {what} in the Image field (or Use Active Image)")
+    width, height = bridge.image_size(settings.source)
+    if width * height > 0:  # (an image without pixels gets read_exemplar's message)
+        check_image_size(width, height, f"Image '{settings.source.name}'", job=what, min_side=min_side)
     pixels = bridge.read_exemplar(settings.source, 1, min_side=min_side)
     keep = alpha
     if keep is None:
         keep = pixels.pixels.shape[2] in (2, 4) and float(pixels.pixels[:, :, -1].min()) < 1.0
     fmt, (array,) = bridge.plan_output([pixels], alpha=keep)
     return fmt, array, settings.source.name
+
+
+def _min_side(config: SynthesisConfig) -> int:
+    """The smallest side of an image to make tileable or fill: the output's minimum and two patches."""
+    return max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
 
 
 def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, str]:
@@ -403,7 +449,7 @@ def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, s
 def _plan_tileable(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
     """The source image made tileable, into a new image."""
     config = settings.to_config(memory_budget_mb=budget)
-    fmt, array, name = _read_source(settings, "make tileable", min_side=2 * config.patch_size, alpha=None)
+    fmt, array, name = _read_source(settings, "make tileable", min_side=_min_side(config), alpha=None)
     synth = tileable_synthesizer(array, config, int(settings.seed), border=float(settings.border), name=name)
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
@@ -416,11 +462,28 @@ def _plan_fill(context: bpy.types.Context, settings: GASS_PG_settings, budget: i
     """The source image with its masked region filled, into a new image."""
     config = settings.to_config(memory_budget_mb=budget)
     with_mask = settings.mask is not None
-    fmt, array, name = _read_source(settings, "fill", min_side=2 * config.patch_size, alpha=None if with_mask else True)
+    fmt, array, name = _read_source(settings, "fill", min_side=_min_side(config), alpha=None if with_mask else True)
     mask = None
     if settings.mask is not None:
         mask = bridge.read_exemplar(settings.mask, 2, min_side=1).pixels[:, :, :3]
-    synth = fill_synthesizer(array, mask, config, int(settings.seed), name=name)
+    else:  # the image's transparent pixels are the region: say so, not "the mask", when there are none
+        transparent = array[:, :, -1] < 0.5 if array.shape[2] in (2, 4) else np.zeros(array.shape[:2], dtype=bool)
+        if not transparent.any():
+            raise bridge.SetupError(
+                f"Image '{name}' has no transparent pixels and no Mask is set, so there is no pixel to fill: pick "
+                "a Mask image (white = fill), or use an image whose transparent pixels mark the region to fill"
+            )
+        if transparent.all():
+            raise bridge.SetupError(
+                f"Image '{name}' is transparent everywhere and no Mask is set: fill needs opaque pixels to learn "
+                "from; pick a Mask image (white = fill) instead"
+            )
+    try:
+        synth = fill_synthesizer(array, mask, config, int(settings.seed), name=name)
+    except InvalidExemplarError as err:
+        if mask is not None:
+            raise
+        raise InvalidExemplarError(str(err).replace("outside the mask", "among the opaque pixels")) from err
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
     return SynthesisSession(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -11,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
 
 from .helpers import Scene, tree_state
@@ -166,3 +169,290 @@ def test_the_undo_handlers_are_registered_and_removed(bpy: ModuleType, gass: Mod
             assert not [h for h in getattr(bpy.app.handlers, list_name) if h.__name__.startswith("_abort_before")]
     finally:
         bpy.ops.preferences.addon_enable(module=addon_name)
+
+
+# -- Ctrl-C during the synchronous operator ---------------------------------------------------------
+
+
+def test_ctrl_c_in_execute_restores_the_file_and_stops_the_script(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C arrives during the engine (as a KeyboardInterrupt at a Python line of it)."""
+    _, mat, _ = scene.ready()
+    images, before = sorted(im.name for im in bpy.data.images), tree_state(mat)
+
+    def interrupted(session: Any, callback: object = None) -> None:
+        session.step(3)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gass.session.SynthesisSession, "run_to_end", interrupted)
+    capfd.readouterr()
+    went_on = False
+    with pytest.raises(KeyboardInterrupt):
+        bpy.ops.gass.synthesize()
+        went_on = True  # the script must not go on after Ctrl-C
+    assert not went_on
+    out, err = capfd.readouterr()
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert lines == [f"Warning: {gass.operators.INTERRUPTED_MESSAGE}"], lines
+    assert sorted(im.name for im in bpy.data.images) == images and tree_state(mat) == before
+    assert gass.session.active_session() is None
+    assert bpy.ops.gass.synthesize.poll()
+
+
+# -- blender -c gass: the output file -----------------------------------------------------------------
+
+
+def run(gass: ModuleType, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    code = gass.cli.command(list(argv))
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    return code, err
+
+
+def fast(scene: Scene, out: Path | str, *extra: str) -> list[str]:
+    return [str(scene.dir / "bark64.png"), "-o", str(out), "--size", "32", "--quality", "draft", *extra]
+
+
+def one_error(code: int, err: list[str], pattern: str) -> None:
+    """Exit 2, exactly one line, ``gass: error: ...`` matching ``pattern``, no Blender internals."""
+    assert code == 2, err
+    assert len(err) == 1 and err[0].startswith("gass: error: "), err
+    assert re.search(pattern, err[0]), err[0]
+    assert "gass-cli-output" not in err[0] and "internal error" not in err[0] and "Traceback" not in err[0]
+
+
+def test_output_that_is_a_directory_is_refused_before_the_run(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "already_a_folder.png"
+    folder.mkdir()
+    code, err = run(gass, capsys, *fast(scene, folder))  # not --quiet: a started run would print progress
+    one_error(code, err, "is a directory")
+    assert folder.is_dir() and not list(folder.iterdir())
+
+
+def test_output_in_a_read_only_folder_is_refused_before_the_run(
+    gass: ModuleType, scene: Scene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    read_only = Path("/proc/gass_out.png")  # on every Linux, even as root: nothing can be created in /proc
+    code, err = run(gass, capsys, *fast(scene, read_only))
+    one_error(code, err, "not writable")
+
+
+@pytest.mark.parametrize("mode", ["synth", "tile", "fill-mask"])
+def test_output_equal_to_an_input_is_refused(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    src = tmp_path / "photo.png"
+    src.write_bytes((scene.dir / "bark64.png").read_bytes())
+    original = src.read_bytes()
+    argv = {
+        "synth": [str(src), "-o", str(tmp_path / "." / "photo.png")],  # another spelling of the same path
+        "tile": ["tile", str(src), "-o", str(src)],
+        "fill-mask": ["fill", str(scene.dir / "bark64.png"), "--mask", str(src), "-o", str(src)],
+    }[mode]
+    code, err = run(gass, capsys, *argv, "--quality", "draft")
+    one_error(code, err, "is the input file")
+    assert src.read_bytes() == original
+
+
+def test_output_is_written_beside_and_renamed(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.png"
+    out.write_bytes(b"previous file")
+    written: list[Path] = []
+    original = gass.bridge._write_with_blender
+
+    def spy(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
+        written.append(path)
+        original(values, path, *args, **kwargs)
+        assert out.read_bytes() == b"previous file"  # the target is untouched until the rename
+
+    monkeypatch.setattr(gass.bridge, "_write_with_blender", spy)
+    code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
+    assert code == 0, err
+    assert len(written) == 1 and written[0].parent == tmp_path and written[0].name.startswith(".gass-")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]  # no temporary file left
+
+
+def test_sigterm_during_the_write_keeps_the_previous_file(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.png"
+    out.write_bytes(b"previous file")
+    original = gass.bridge._write_with_blender
+
+    def terminated_while_writing(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
+        original(values, path, *args, **kwargs)  # Blender has written (part of) the temporary file
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next line of Python
+
+    monkeypatch.setattr(gass.bridge, "_write_with_blender", terminated_while_writing)
+    code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
+    assert code == 143
+    assert err == ["gass: terminated; no output written"]
+    assert out.read_bytes() == b"previous file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+
+
+def test_ctrl_c_after_the_output_was_renamed_says_it_was_written(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.png"
+    original = gass.bridge.write_atomically
+
+    def interrupted_after(path: Any, write: Any) -> None:
+        original(path, write)
+        raise KeyboardInterrupt  # Ctrl-C right after the rename, still "during the final write"
+
+    monkeypatch.setattr(gass.bridge, "write_atomically", interrupted_after)
+    code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
+    assert code == 130
+    assert len(err) == 1 and "no output written" not in err[0] and str(out) in err[0], err
+    assert err[0].startswith("gass: cancelled after every output was written completely")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ctrl_c_between_two_pbr_outputs_names_each(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = gass.bridge._write_with_blender
+    calls: list[Path] = []
+
+    def second_interrupted(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        original(values, path, *args, **kwargs)
+
+    monkeypatch.setattr(gass.bridge, "_write_with_blender", second_interrupted)
+    src, gravel = scene.dir / "bark64.png", scene.dir / "gravel64.png"
+    argv = ["pbr", f"color={src},height={gravel}", "-o", str(tmp_path / "s_{map}.png"), "--size", "32"]
+    code, err = run(gass, capsys, *argv, "--quality", "draft", "--quiet")
+    assert code == 130
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert len(written) == 1 and len(err) == 1, (written, err)
+    assert err[0].startswith(f"gass: cancelled after writing {tmp_path / written[0]}; not written: ")
+
+
+def test_negative_seed_is_one_line(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(gass, capsys, *fast(scene, tmp_path / "o.png", "--seed", "-1"))
+    assert code == 2 and len(err) == 1 and "seed" in err[0] and "Traceback" not in err[0], err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("value", [1e10, 3.0e38])
+def test_huge_float_values_in_an_exr_are_one_line(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: float
+) -> None:
+    path = tmp_path / "huge.exr"
+    image = bpy.data.images.new("huge", 32, 32, float_buffer=True)
+    px = np.random.default_rng(0).random((32, 32, 4), dtype=np.float32)
+    px[:8, :8, :3] = value
+    image.pixels.foreach_set(px.ravel())
+    image.filepath_raw, image.file_format = str(path), "OPEN_EXR"
+    image.save()
+    bpy.data.images.remove(image)
+    names = {im.name for im in bpy.data.images}
+    code, err = run(gass, capsys, str(path), "-o", str(tmp_path / "o.png"), "--size", "32", "--quality", "draft")
+    one_error(code, err, "values beyond")
+    assert not (tmp_path / "o.png").exists() and {im.name for im in bpy.data.images} == names
+
+
+# -- messages -------------------------------------------------------------------------------------------
+
+
+def test_fill_without_a_mask_does_not_talk_about_a_mask(bpy: ModuleType, scene: Scene) -> None:
+    s = scene.settings
+    s.source, s.mask, s.quality = scene.load("bark64.png"), None, "draft"  # opaque, no mask
+    with pytest.raises(RuntimeError) as info:
+        bpy.ops.gass.fill()
+    message = str(info.value)
+    assert "has no transparent pixels and no Mask is set, so there is no pixel to fill: pick a Mask image" in message
+    assert "the mask" not in message.lower()
+
+
+@pytest.mark.parametrize("side", [12, 15])
+@pytest.mark.parametrize("job", ["make_tileable", "fill"])
+def test_tile_or_fill_on_a_too_small_image_says_what_the_image_needs(
+    bpy: ModuleType, scene: Scene, side: int, job: str
+) -> None:
+    small = bpy.data.images.new("small", side, side, alpha=True)
+    s = scene.settings
+    s.source, s.quality = small, "draft"
+    with pytest.raises(RuntimeError) as info:
+        getattr(bpy.ops.gass, job)()
+    what = "make tileable" if job == "make_tileable" else "fill"
+    assert f"Image 'small' is {side}x{side} pixels; {what} needs an image of at least 16x16" in str(info.value)
+    assert "width is" not in str(info.value) and "exemplars need" not in str(info.value)
+
+
+def test_report_says_linked_when_blender_4_had_nodes_off(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    _, mat, _ = scene.ready()
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = False  # the node tree is there, nodes are off: GASS turns them on and links
+    session = gass.session.SynthesisSession.from_context(bpy.context)
+    session.begin(threaded=False)
+    try:
+        assert (
+            session.destination == "a new Image Texture node in material 'Material' (Base Color of 'Principled BSDF')"
+        )
+        bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+        assert bsdf.inputs["Base Color"].links[0].from_node.image == session.image()
+    finally:
+        session.cancel()
+
+
+# -- silent surprises -------------------------------------------------------------------------------------
+
+
+def test_hidden_colour_under_transparent_pixels_is_reported(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    scene.ready(exemplar="bark64_alpha.png")  # alpha 0 at the top, 1 at the bottom
+    session = gass.session.SynthesisSession.from_context(bpy.context)
+    assert len(session.warnings) == 1
+    assert session.warnings[0].startswith("Exemplar 'bark64_alpha.png' is 50% transparent and Synthesize Alpha is off")
+    scene.settings.alpha = True
+    assert gass.session.SynthesisSession.from_context(bpy.context).warnings == []
+
+
+def test_opaque_exemplar_gives_no_transparency_warning(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    scene.ready()
+    assert gass.session.SynthesisSession.from_context(bpy.context).warnings == []
+
+
+def test_a_replaced_result_survives_save_and_reload(bpy: ModuleType, scene: Scene, tmp_path: Path) -> None:
+    scene.ready()
+    assert bpy.ops.gass.synthesize() == {"FINISHED"}
+    first = bpy.data.images["GASS Texture"]
+    assert first.use_fake_user
+    bpy.context.scene.gass.seed = 8
+    assert bpy.ops.gass.synthesize() == {"FINISHED"}  # the new image replaces it in the active node
+    assert bpy.data.images["GASS Texture.001"].use_fake_user
+    path = tmp_path / "two_runs.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    assert {"GASS Texture", "GASS Texture.001"} <= {im.name for im in bpy.data.images}
+    assert bpy.data.images["GASS Texture"].packed_file is not None
+
+
+def test_size_and_weight_ranges_are_hard_limits_shown_in_the_tooltip(
+    bpy: ModuleType, gass: ModuleType, scene: Scene
+) -> None:
+    """The panel clamps to the property's hard range (as Blender does for every property); the tooltip says it."""
+    lo, hi = gass.core.config.MIN_OUTPUT_SIDE, gass.core.config.MAX_OUTPUT_SIDE
+    props = bpy.context.scene.gass.bl_rna.properties
+    for name in ("width", "height"):
+        assert (props[name].hard_min, props[name].hard_max) == (lo, hi)
+        assert f"{lo} to {hi}" in props[name].description
+    s = scene.settings
+    s.width = 5
+    assert s.width == lo
+    item = s.exemplars.add()
+    weight = item.bl_rna.properties["weight"]
+    assert (weight.hard_min, weight.hard_max) == (0.0, 100.0) and "0 to 100" in weight.description
+    item.weight = 1000.0
+    assert item.weight == 100.0
