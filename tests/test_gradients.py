@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import load_exemplar
 from core.style import (
     CoherenceTerm,
     SlicedPatchTerm,
@@ -15,15 +16,26 @@ from core.style import (
     quantile_table,
 )
 from core.synth import LevelObjective
+from seeded import seeded
 
 
-def _directional_check(fn, x: np.ndarray, rng: np.random.Generator, eps: float = 1e-2) -> tuple[float, float]:
-    """(finite-difference slope, analytic slope) along a random direction, in float64 terms."""
+def _slope_error(fn, x: np.ndarray, rng: np.random.Generator, eps: float, directions: int = 1) -> float:
+    """Median relative difference of finite-difference and analytic slopes along random directions.
+
+    The sliced term with exact sorting is smooth only between rank swaps: a swap inside +-eps makes
+    one direction's finite difference off by up to 10 % (measured over 24 seeds), so the piecewise
+    terms take the median of five directions with a small step.
+    """
     _, grad = fn(x)
-    v = rng.standard_normal(x.shape).astype(np.float32)
-    plus, _ = fn((x + eps * v).astype(np.float32))
-    minus, _ = fn((x - eps * v).astype(np.float32))
-    return (plus - minus) / (2 * eps), float(np.sum(grad.astype(np.float64) * v))
+    errors = []
+    for _ in range(directions):
+        v = rng.standard_normal(x.shape).astype(np.float32)
+        plus, _ = fn((x + eps * v).astype(np.float32))
+        minus, _ = fn((x - eps * v).astype(np.float32))
+        analytic = float(np.sum(grad.astype(np.float64) * v))
+        assert analytic != 0
+        errors.append(abs((plus - minus) / (2 * eps) - analytic) / abs(analytic))
+    return float(np.median(errors))
 
 
 def _sliced(exemplar: np.ndarray, rng: np.random.Generator, **kw: object) -> SlicedPatchTerm:
@@ -40,42 +52,63 @@ def _sliced(exemplar: np.ndarray, rng: np.random.Generator, **kw: object) -> Sli
     )
 
 
-def test_sliced_term_gradient_matches_finite_differences(gravel64: np.ndarray) -> None:
-    rng = np.random.default_rng(0)
-    term = _sliced(gravel64, rng)
+# Limits: worst median error over rng seeds 0-23 was 3.0e-3 (dense), 5.1e-3 (strided), 1.3e-3 (objective);
+# one direction at eps 1e-2 reached 5.6e-2, 1.1e-1 and 3.1e-3. Coherence and spectrum are smooth: 7.6e-6, 2.3e-6.
+@seeded(sliced=("<", 2e-2), strided=("<", 2e-2), objective=("<", 2e-2), coherence=("<", 1e-3), spectrum=("<", 1e-3))
+def gradient_errors(seed: int) -> dict[str, float]:
+    """Relative error of every term's analytic gradient against finite differences, for one rng seed."""
+    gravel = load_exemplar("gravel_gray", 64, grey=True)
+    bark = load_exemplar("bark", 64)
+    figures = {}
+
+    rng = np.random.default_rng(seed)
+    term = _sliced(gravel, rng)
     x = rng.random((24, 20, 1)).astype(np.float32)
     term.resample(24, 20)
-    fd, an = _directional_check(term.value_and_grad, x, rng)
-    assert an != 0
-    assert fd == pytest.approx(an, rel=2e-2)
+    figures["sliced"] = _slope_error(term.value_and_grad, x, rng, 3e-3, directions=5)
 
-
-def test_sliced_term_gradient_with_strided_grid(bark64: np.ndarray) -> None:
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     term = SlicedPatchTerm(
-        [bark64, bark64[::-1]],
-        [0.3, 0.7],
-        patch_size=5,
-        directions=8,
-        max_patches=128,
-        exemplar_samples=2048,
-        rng=rng,
+        [bark, bark[::-1]], [0.3, 0.7], patch_size=5, directions=8, max_patches=128, exemplar_samples=2048, rng=rng,
         exact=True,
-    )
+    )  # fmt: skip
     x = rng.random((30, 26, 3)).astype(np.float32)
     term.resample(30, 26)
     assert term.stride > 1
-    fd, an = _directional_check(term.value_and_grad, x, rng)
-    assert fd == pytest.approx(an, rel=2e-2)
+    figures["strided"] = _slope_error(term.value_and_grad, x, rng, 3e-3, directions=5)
 
+    rng = np.random.default_rng(seed)
+    objective = LevelObjective(
+        _sliced(gravel, rng),
+        [
+            (CoherenceTerm([gravel], [1.0], patch_size=5, stride=2, rng=rng), 1.0),
+            (SpectrumTerm([gravel], [1.0], 20, 20), 0.5),
+        ],
+        refresh_every=1,
+    )
+    x = rng.random((20, 20, 1)).astype(np.float32)
+    objective.resample(x)
+    assert all(lam > 0 for lam in objective.multipliers)
+    figures["objective"] = _slope_error(objective.value_and_grad, x, rng, 3e-3, directions=5)
 
-def test_coherence_term_gradient_matches_finite_differences(bark64: np.ndarray) -> None:
-    rng = np.random.default_rng(2)
-    term = CoherenceTerm([bark64, bark64[:, ::-1]], [0.5, 0.5], patch_size=5, stride=2, rng=rng)
+    rng = np.random.default_rng(seed)
+    coherence = CoherenceTerm([bark, bark[:, ::-1]], [0.5, 0.5], patch_size=5, stride=2, rng=rng)
     x = rng.random((22, 18, 3)).astype(np.float32)
-    term.refresh(x)
-    fd, an = _directional_check(term.value_and_grad, x, rng, eps=1e-1)
-    assert fd == pytest.approx(an, rel=1e-3)
+    coherence.refresh(x)
+    figures["coherence"] = _slope_error(coherence.value_and_grad, x, rng, 1e-1)
+
+    rng = np.random.default_rng(seed)
+    spectrum = SpectrumTerm([bark], [1.0], 48, 40)
+    x = rng.random((48, 40, 3)).astype(np.float32)
+    spectrum.refresh(x)
+    figures["spectrum"] = _slope_error(spectrum.value_and_grad, x, rng, 1e-1)
+    return figures
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_gradient_matches_finite_differences(seed: int) -> None:
+    """The sliced term (dense and on a strided grid), coherence, spectrum and their weighted sum."""
+    gradient_errors.assert_holds(seed)
 
 
 def test_coherence_loss_is_zero_on_a_matched_exemplar_crop(gravel64: np.ndarray) -> None:
@@ -88,23 +121,6 @@ def test_coherence_loss_is_zero_on_a_matched_exemplar_crop(gravel64: np.ndarray)
     assert loss > 0
     shifted, _ = term.value_and_grad(x + 0.5)
     assert shifted > loss
-
-
-def test_level_objective_sums_both_terms(gravel64: np.ndarray) -> None:
-    rng = np.random.default_rng(4)
-    objective = LevelObjective(
-        _sliced(gravel64, rng),
-        [
-            (CoherenceTerm([gravel64], [1.0], patch_size=5, stride=2, rng=rng), 1.0),
-            (SpectrumTerm([gravel64], [1.0], 20, 20), 0.5),
-        ],
-        refresh_every=1,
-    )
-    x = rng.random((20, 20, 1)).astype(np.float32)
-    objective.resample(x)
-    assert all(lam > 0 for lam in objective.multipliers)
-    fd, an = _directional_check(objective.value_and_grad, x, rng)
-    assert fd == pytest.approx(an, rel=2e-2)
 
 
 def test_histogram_matching_agrees_with_exact_matching() -> None:
@@ -120,13 +136,11 @@ def test_histogram_matching_agrees_with_exact_matching() -> None:
     np.testing.assert_allclose(np.sort(exact, axis=0)[::500], np.sort(target, axis=0)[::500], atol=0.1)
 
 
-def test_spectrum_term_gradient_and_projection(bark64: np.ndarray) -> None:
+def test_spectrum_projection(bark64: np.ndarray) -> None:
     rng = np.random.default_rng(6)
     term = SpectrumTerm([bark64], [1.0], 48, 40)
     x = rng.random((48, 40, 3)).astype(np.float32)
     term.refresh(x)
-    fd, an = _directional_check(term.value_and_grad, x, rng, eps=1e-1)
-    assert fd == pytest.approx(an, rel=1e-3)
     # The projection has the exemplar's spectrum magnitude and is a fixed point of itself.
     assert term.target is not None
     y = term.target

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from conftest import load_exemplar
-from core import Cancelled, SynthesisConfig, Synthesizer, plan_levels, synthesize
+from core import OPTIMIZERS, Cancelled, SynthesisConfig, Synthesizer, plan_levels, synthesize
+from seeded import seeded
 
 TINY = SynthesisConfig.preset(
     "draft", width=40, height=32, patch_size=5, coarsest_size=16, iterations_coarse=40, iterations_fine=10
@@ -32,38 +38,59 @@ def test_output_range_and_finiteness(bark64: np.ndarray) -> None:
     assert out.min() >= 0.0 and out.max() <= 1.0
 
 
-def _wrap_excess(img: np.ndarray) -> float:
-    """How far the step across the wrap boundary exceeds the largest step inside the image.
+def wrap_rank(image: np.ndarray) -> float:
+    """Where the wrap-around boundary ranks among all row and column boundaries by the step across it.
 
-    Below 1 (on both axes), the wrap is one more ordinary column or row boundary.
+    0 = the smallest step, 1 = the largest; the mean of the two axes. For a seamless texture the wrap is
+    one more boundary, so its rank is uniform on [0, 1] and averages 1/2; at a seam it is the largest: 1.
     """
-    x = img.astype(np.float64)
-    worst = 0.0
+    x = image.astype(np.float64)
+    ranks = []
     for axis in (0, 1):
-        steps = np.abs(x - np.roll(x, 1, axis=axis)).mean(axis=(1 - axis, 2))
-        worst = max(worst, steps[0] / steps[1:].max())
-    return worst
+        steps = np.abs(x - np.roll(x, 1, axis=axis)).mean(axis=(1 - axis, 2))  # steps[0] crosses the wrap
+        ranks.append(float(np.mean(steps[1:] < steps[0])))
+    return float(np.mean(ranks))
+
+
+@seeded(mean_rank=("<", 0.85))
+def seam_of_clouds(seed: int) -> dict[str, float]:
+    """Mean wrap rank of twelve 48 px textures from a clouds exemplar (seeds 12 x seed to 12 x seed + 11).
+
+    One texture's rank is uniform when it tiles, so one seed says little; the mean of twelve is about 1/2
+    (measured 0.56 over 96 seeds, spread 0.06). The seam score (wrap step over mean step) was too noisy
+    on small clouds: 0.7 to 2.1 over 24 seeds. Crops of the exemplar, which do not tile, average 0.94.
+    """
+    clouds = load_exemplar("clouds_satellite", 64)
+    config = dataclasses.replace(TINY, width=48, height=48)
+    ranks = [wrap_rank(synthesize([clouds], config=config, seed=12 * seed + k)) for k in range(12)]
+    return {"mean_rank": float(np.mean(ranks))}
 
 
 def test_result_tiles_without_a_seam() -> None:
+    seam_of_clouds.assert_holds(0)
+
+
+def test_crops_of_the_exemplar_have_a_seam() -> None:
+    """The seam check can fail: crops of the same exemplar (which do not tile) rank near 1, above its limit."""
     clouds = load_exemplar("clouds_satellite", 64)
-    config = dataclasses.replace(TINY, width=48, height=48)
-    for seed in range(3):
-        # Across the wrap the texture changes no more than across some interior boundary;
-        # a crop of the exemplar (which does not tile) fails the same check.
-        assert _wrap_excess(synthesize([clouds], config=config, seed=seed)) < 1.0
-        assert _wrap_excess(clouds[seed * 8 : seed * 8 + 48, :48]) > 1.0
+    limit = seam_of_clouds.limits["mean_rank"][1]
+    ranks = [wrap_rank(clouds[k : k + 48, j : j + 48]) for k in range(0, 17, 4) for j in range(0, 17, 8)]
+    assert float(np.mean(ranks)) > limit, ranks
 
 
-def test_not_a_verbatim_copy(gravel64: np.ndarray) -> None:
-    out = synthesize([gravel64], config=dataclasses.replace(TINY, width=48, height=48), seed=2)[:, :, 0]
-    # No 16x16 block of the output equals (within 2/255) any 16x16 block of the exemplar.
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    ex = sliding_window_view(gravel64[:, :, 0], (16, 16)).reshape(-1, 256)
+@seeded(distance=(">", 2.0 / 255))
+def verbatim_distance(seed: int) -> dict[str, float]:
+    """Smallest max-difference between a 16x16 block of the output and any 16x16 block of the gravel exemplar."""
+    gravel = load_exemplar("gravel_gray", 64, grey=True)
+    out = synthesize([gravel], config=dataclasses.replace(TINY, width=48, height=48), seed=seed)[:, :, 0]
+    ex = sliding_window_view(gravel[:, :, 0], (16, 16)).reshape(-1, 256)
     blocks = sliding_window_view(out, (16, 16))[::8, ::8].reshape(-1, 256)
     d = np.abs(blocks[:, None, :] - ex[None, :, :]).max(axis=2)
-    assert float(d.min()) > 2.0 / 255
+    return {"distance": float(d.min())}
+
+
+def test_not_a_verbatim_copy() -> None:
+    verbatim_distance.assert_holds(2)
 
 
 def test_weight_zero_equals_single_exemplar(bark64: np.ndarray, gravel64: np.ndarray) -> None:
@@ -73,15 +100,18 @@ def test_weight_zero_equals_single_exemplar(bark64: np.ndarray, gravel64: np.nda
     assert np.array_equal(single, paired)
 
 
-def test_two_exemplars_blend(bark64: np.ndarray) -> None:
-    dark = bark64 * 0.3
-    light = 0.7 + bark64 * 0.3
-    mean_dark = synthesize([dark, light], [1.0, 0.0], config=TINY, seed=0).mean()
-    mean_mix = synthesize([dark, light], [0.5, 0.5], config=TINY, seed=0).mean()
-    mean_light = synthesize([dark, light], [0.0, 1.0], config=TINY, seed=0).mean()
-    assert mean_dark < mean_mix < mean_light
-    # The blend's mean sits near the middle, as the barycenter of the two distributions does.
-    assert abs(mean_mix - (mean_dark + mean_light) / 2) < 0.1
+@seeded(order=(">", 0.0), off_middle=("<", 0.1))
+def blend_of_dark_and_light(seed: int) -> dict[str, float]:
+    """Means of dark-only, half-half and light-only syntheses: the blend's order and distance from the middle."""
+    bark = load_exemplar("bark", 64)
+    dark, light = bark * 0.3, 0.7 + bark * 0.3
+    m = [float(synthesize([dark, light], w, config=TINY, seed=seed).mean()) for w in ([1, 0], [0.5, 0.5], [0, 1])]
+    return {"order": min(m[1] - m[0], m[2] - m[1]), "off_middle": abs(m[1] - (m[0] + m[2]) / 2)}
+
+
+def test_two_exemplars_blend() -> None:
+    # The blend's mean sits between and near the middle, as the barycenter of the two distributions does.
+    blend_of_dark_and_light.assert_holds(0)
 
 
 def test_grey_rgb_is_synthesized_as_one_channel(gravel64: np.ndarray) -> None:
@@ -96,20 +126,35 @@ def test_grey_rgb_is_synthesized_as_one_channel(gravel64: np.ndarray) -> None:
     np.testing.assert_array_equal(grey[:, :, 0], out[:, :, 0])
 
 
+@seeded(alpha_error=("<", 0.05))
+def alpha_mean(seed: int) -> dict[str, float]:
+    """How far the synthesized alpha's mean is from a constant 0.5 exemplar alpha."""
+    bark = load_exemplar("bark", 64)
+    alpha = np.concatenate([bark, np.full((64, 64, 1), 0.5, np.float32)], axis=2)
+    out = synthesize([alpha], config=dataclasses.replace(TINY, synthesize_alpha=True), seed=seed)
+    assert out.shape[2] == 4
+    return {"alpha_error": abs(float(out[:, :, 3].mean()) - 0.5)}
+
+
 def test_alpha_is_dropped_unless_asked(bark64: np.ndarray) -> None:
     alpha = np.concatenate([bark64, np.full((*bark64.shape[:2], 1), 0.5, np.float32)], axis=2)
     assert synthesize([alpha], config=TINY).shape[2] == 3
-    with_alpha = synthesize([alpha], config=dataclasses.replace(TINY, synthesize_alpha=True))
-    assert with_alpha.shape[2] == 4
-    assert abs(float(with_alpha[:, :, 3].mean()) - 0.5) < 0.05
+    alpha_mean.assert_holds(0)
 
 
 def test_integer_exemplars_are_scaled(bark64: np.ndarray) -> None:
+    """8- and 16-bit exemplars are read as [0, 1]; the run sees the same statistics as from floats."""
     as8 = np.round(bark64 * 255).astype(np.uint8)
     as16 = np.round(bark64 * 65535).astype(np.uint16)
-    a = synthesize([as8], config=TINY, seed=0)
-    b = synthesize([as16], config=TINY, seed=0)
-    assert np.abs(a - b).mean() < 0.02
+    as16[::2, ::2] += 1  # 16-bit precision that 8 bits cannot hold
+    floats = [Synthesizer([a], config=TINY).prepared.images[0] for a in (as8, as16)]
+    np.testing.assert_allclose(floats[0], as8 / np.float32(255), atol=1e-7)
+    np.testing.assert_allclose(floats[1], as16 / np.float32(65535), atol=1e-7)
+    assert not np.array_equal(floats[0], floats[1])
+    out = synthesize([as16], config=TINY, seed=0)
+    # The output follows the exemplar's statistics, not the integer range (worst over seeds 0-23 in
+    # the float run of the same exemplar: mean off by 0.03; see alpha_mean for the spread of means).
+    assert out.max() <= 1.0 and abs(float(out.mean()) - float(bark64.mean())) < 0.1
 
 
 def test_progress_is_monotonic_and_reaches_one(bark64: np.ndarray) -> None:
@@ -147,15 +192,24 @@ def test_not_continuing_cancels(bark64: np.ndarray) -> None:
     assert len(seen) == 5
 
 
-@pytest.mark.parametrize("name", ["gradient", "adam", "cg", "lbfgs"])
-def test_every_optimizer_lowers_the_style_loss(bark64: np.ndarray, name: str) -> None:
+def _loss_drop(name: str, seed: int) -> float:
+    """Mean loss of the last 5 coarsest-level iterations over that of the first 3 (no coherence)."""
     config = dataclasses.replace(TINY, optimizer=name, coherence_levels=0, iterations_coarse=60)
-    synth = Synthesizer([bark64], config=config, seed=0)
-    first_level = []
-    for progress in synth.steps():
-        if progress.level == 1:
-            first_level.append(progress.loss)
-    assert np.mean(first_level[-5:]) < 0.5 * np.mean(first_level[:3])
+    synth = Synthesizer([load_exemplar("bark", 64)], config=config, seed=seed)
+    first_level = [progress.loss for progress in synth.steps() if progress.level == 1]
+    return float(np.mean(first_level[-5:]) / np.mean(first_level[:3]))
+
+
+@seeded(gradient=("<", 0.5), adam=("<", 0.5), cg=("<", 0.5), lbfgs=("<", 0.5))
+def loss_drop(seed: int) -> dict[str, float]:
+    """Each optimizer's loss drop at the coarsest level (final / initial)."""
+    return {name: _loss_drop(name, seed) for name in OPTIMIZERS}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_lowers_the_style_loss(name: str) -> None:
+    drop = _loss_drop(name, 0)
+    assert drop < loss_drop.limits[name][1], drop
 
 
 def test_levels_plan_from_coarse_to_fine() -> None:
@@ -172,12 +226,81 @@ def test_levels_plan_from_coarse_to_fine() -> None:
     assert min(small[0].width, small[0].height) >= 14
 
 
-def test_seeded_output_matches_the_stored_reference(bark64: np.ndarray) -> None:
-    """Same texture from the same seed across NumPy 1.26 and 2.x (both CI environments run this).
+REFERENCE = Path(__file__).parent / "data" / "regression" / "bark64_tiny_seed11.npz"
 
-    The reference was made with NumPy 1.26; NumPy 2.4 reproduced it bit for bit. Regenerate it
-    (tests/data/regression/) only when a change to the engine is meant to change its output.
+#: Tolerance of the stored early iterations. Measured against the stored run (NumPy 1.26, default
+#: kernel) with OPENBLAS_CORETYPE Sandybridge, Haswell and Prescott and with NumPy 2.4: after one
+#: iteration at most 1.2e-7 apart, after three at most 3.0e-4 (histogram bins amplify last bits).
+REFERENCE_ATOL = {1: 1e-5, 3: 3e-3}
+
+
+def _first_iterations(seed: int, counts: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """The working image of the coarsest level after each of ``counts`` iterations."""
+    synth = Synthesizer([load_exemplar("bark", 64)], config=TINY, seed=seed)
+    states = {}
+    for done, _ in enumerate(synth.steps(), 1):
+        if done in counts:
+            assert synth._x is not None
+            states[done] = synth._x.copy()
+        if done == max(counts):
+            break
+    return states
+
+
+def test_first_iterations_match_the_stored_reference() -> None:
+    """The engine does what it did when the reference was stored, to the precision BLAS allows.
+
+    Only the first iterations are compared: a synthesis is chaotic, and the final pixels of the same
+    seed differ by up to 0.2 between CPUs (see tests/seeded.py). Regenerate the reference only when a
+    change to the engine is meant to change its output: ``PYTHONPATH=. .venv/bin/python tests/test_synth.py --store``.
     """
-    reference = np.load(Path(__file__).parent / "data" / "regression" / "bark64_tiny_seed11.npy")
-    out = synthesize([bark64], config=TINY, seed=11)
-    np.testing.assert_allclose(out, reference, atol=1e-5)
+    stored = np.load(REFERENCE)
+    states = _first_iterations(11, tuple(REFERENCE_ATOL))
+    for count, atol in REFERENCE_ATOL.items():
+        np.testing.assert_allclose(states[count], stored[f"iteration_{count}"], atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_final_statistics_match_the_exemplar(seed: int) -> None:
+    final_statistics.assert_holds(seed)
+
+
+@seeded(mean_error=("<", 0.04), std_ratio_low=(">", 0.7), std_ratio_high=("<", 1.3))
+def final_statistics(seed: int) -> dict[str, float]:
+    """The finished texture's mean colour and spread against the exemplar's (what any machine must give)."""
+    bark = load_exemplar("bark", 64)
+    out = synthesize([bark], config=TINY, seed=seed)
+    ratio = float(out.std() / bark.std())
+    mean_error = float(np.abs(out.reshape(-1, 3).mean(axis=0) - bark.reshape(-1, 3).mean(axis=0)).max())
+    return {"mean_error": mean_error, "std_ratio_low": ratio, "std_ratio_high": ratio}
+
+
+SAME_IN_A_NEW_PROCESS = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from conftest import load_exemplar
+from core import SynthesisConfig, synthesize
+config = SynthesisConfig.preset("draft", width=40, height=32, patch_size=5, coarsest_size=16,
+                                iterations_coarse=40, iterations_fine=10)
+print(hashlib.sha256(synthesize([load_exemplar("bark", 64)], config=config, seed=3).tobytes()).hexdigest())
+"""
+
+
+def test_same_seed_same_texture_in_two_processes() -> None:
+    """Bit-identical output from separate processes on one machine, whatever their hash seed."""
+    root = Path(__file__).parent
+    digests = []
+    for hash_seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, PYTHONPATH=str(root.parent))
+        done = subprocess.run(
+            [sys.executable, "-c", SAME_IN_A_NEW_PROCESS, str(root)], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        digests.append(done.stdout.strip())
+    here = hashlib.sha256(synthesize([load_exemplar("bark", 64)], config=TINY, seed=3).tobytes()).hexdigest()
+    assert digests[0] == digests[1] == here
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--store"]:
+    np.savez_compressed(REFERENCE, **{f"iteration_{k}": v for k, v in _first_iterations(11, (1, 3)).items()})
+    print(f"stored {REFERENCE}")

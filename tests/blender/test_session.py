@@ -134,26 +134,27 @@ def test_threaded_cancel(bpy: ModuleType, gass: ModuleType, scene: Scene) -> Non
     assert {im.name for im in bpy.data.images} == images and tree_state(mat) == before
 
 
-def test_main_thread_time_per_update_is_small(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
-    """What one timer event of the modal operator costs while the worker runs (256x256, draft)."""
+def test_previews_reach_the_image_while_the_worker_runs(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    """What the modal operator's timer events do: copy the worker's newest preview into the image.
+
+    How long one such update takes on the main thread is a benchmark figure, not a test:
+    ``scripts/measure_timer.py`` prints it.
+    """
     scene.ready(width=256, height=256)
     session = start(bpy, gass, threaded=True)
-    session.job.preview_interval = 0.1
-    deadline = time.perf_counter() + 60
-    while session.job.snapshot().state is gass.job.JobState.RUNNING and time.perf_counter() < deadline:
+    session.job.preview_interval = 0.0
+    session.job.preview_cost_factor = 0.0
+    image = session.image()
+    first = pixels_of(image).copy()
+    deadline = time.perf_counter() + 120  # a bound for a broken worker, not a synchronisation
+    while session.job.snapshot().state is gass.job.JobState.RUNNING and session.previews_written < 2:
+        assert time.perf_counter() < deadline, "no previews from the worker"
         session.update()
         session.job.join(timeout=0.05)  # the timer's period: the main thread is idle in between
-        if session.updates >= 60:
-            break
-    session.cancel()
-    session.job.join(timeout=60)
-    print(
-        f"\nmain thread per update: max {session.update_seconds_max * 1000:.1f} ms, "
-        f"mean {session.update_seconds_total / session.updates * 1000:.2f} ms over {session.updates} updates, "
-        f"{session.previews_written} previews"
-    )
     assert session.previews_written >= 2
-    assert session.update_seconds_max < 0.1
+    assert not np.array_equal(pixels_of(image), first)
+    session.cancel()
+    assert session.job.join(timeout=60)
 
 
 def test_output_image_removed_during_the_run(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
