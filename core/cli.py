@@ -32,7 +32,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import MAX_OUTPUT_SIDE, MAX_SEED, MIN_OUTPUT_SIDE, OPTIMIZERS, QUALITIES, SynthesisConfig
+from .config import (
+    BORDER_RANGE,
+    DEFAULT_BORDER,
+    MAX_OUTPUT_SIDE,
+    MAX_SEED,
+    MIN_OUTPUT_SIDE,
+    OPTIMIZERS,
+    QUALITIES,
+    REGULARITY_RANGE,
+    SynthesisConfig,
+)
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .exemplars import check_image_size
 from .maps import MAP_KINDS, MapSet
@@ -46,8 +56,6 @@ MODES: tuple[str, ...] = ("tile", "fill", "pbr")
 #: Largest --seed (the Blender panel's limit too).
 
 #: Allowed range of --regularity (SynthesisConfig.spectrum_weight) and --border.
-REGULARITY_RANGE = (0.0, 10.0)
-BORDER_RANGE = (0.02, 0.4)
 
 #: Exit codes: bad input, the synthesis failed, Ctrl-C, SIGTERM.
 EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 1, 130, 143
@@ -144,9 +152,10 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         parser.add_argument(
             "--border",
             type=ranged("border", *BORDER_RANGE),
-            default=0.1,
+            default=DEFAULT_BORDER,
             metavar="F",
-            help="width of the band resynthesized at each edge, as a fraction of the side (0.02-0.4, default 0.1)",
+            help="width of the band resynthesized at each edge, as a fraction of the side "
+            f"({BORDER_RANGE[0]}-{BORDER_RANGE[1]}, default {DEFAULT_BORDER})",
         )
     elif mode == "fill":
         parser = argparse.ArgumentParser(

@@ -26,6 +26,10 @@ MIN_OUTPUT_SIDE = 16
 MAX_OUTPUT_SIDE = 16384
 #: Seeds are whole numbers from 0 to this (Blender's integer properties hold no more).
 MAX_SEED = 2**31 - 1
+#: Regularity (the spectrum term's weight) and make-tileable's band, as fractions of each side.
+REGULARITY_RANGE = (0.0, 10.0)
+BORDER_RANGE = (0.02, 0.4)
+DEFAULT_BORDER = 0.1
 
 
 def check_seed(seed: object) -> int:
@@ -163,7 +167,7 @@ class SynthesisConfig:
         _check_range("iterations_fine", self.iterations_fine, 1, 5000)
         _check_range("coherence_levels", self.coherence_levels, 0, 8)
         _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
-        _check_range("spectrum_weight (regularity)", self.spectrum_weight, 0.0, 10.0)
+        _check_range("spectrum_weight (regularity)", self.spectrum_weight, *REGULARITY_RANGE)
         _check_range("coherence_every", self.coherence_every, 1, 100)
         _check_range("coherence_stride", self.coherence_stride, 1, 8)
         _check_range("learning_rate", self.learning_rate, 1e-5, 1.0)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import BORDER_RANGE
 from .errors import InvalidConfigError, InvalidExemplarError
 from .exemplars import as_float_image, check_finite
 
@@ -96,8 +97,9 @@ def tileable_region(image: object, border: float, *, name: str = "image") -> Kno
         Width of the free band at each edge as a fraction of that side,
         0.02 to 0.4. The band across the seam is twice as wide.
     """
-    if not (0.02 <= border <= 0.4):
-        raise InvalidConfigError(f"border is {border!r}; allowed: 0.02 to 0.4 (fraction of each side)")
+    low, high = BORDER_RANGE
+    if not (low <= border <= high):
+        raise InvalidConfigError(f"border is {border!r}; allowed: {low} to {high} (fraction of each side)")
     original = as_float_image(image, name)
     check_finite(original, name)
     h, w = original.shape[:2]

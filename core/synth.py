@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas import single_threaded_blas
-from .config import MIN_OUTPUT_SIDE, SynthesisConfig, check_seed
+from .config import DEFAULT_BORDER, MIN_OUTPUT_SIDE, SynthesisConfig, check_seed
 from .errors import InvalidExemplarError, MemoryBudgetError
 from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
 from .known import KnownRegion, fill_region, free_corners, level_masks, tileable_region, valid_corners
@@ -29,9 +29,6 @@ from .maps import MapSet, prepare_map_sets
 from .optim import make_optimizer
 from .resample import resize
 from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
-
-#: Default width of the resynthesized band of make-tileable, as a fraction of each side.
-DEFAULT_BORDER = 0.1
 
 
 @dataclass(frozen=True)
