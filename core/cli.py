@@ -1,20 +1,19 @@
-"""Command line: ``python -m core [tile|fill|pbr] ... -o OUT.png``.
+"""Command line: ``python -m core [new|pbr|tile|fill] ... -o OUT.png``.
 
-    python -m core EXEMPLAR... -o OUT.png          a new texture from exemplars
+    python -m core EXEMPLAR... -o OUT.png          a new texture from exemplars ("new" is the default)
     python -m core tile IMAGE -o OUT.png           IMAGE made seamless, same size
     python -m core fill IMAGE --mask M -o OUT.png  the white part of M filled in
     python -m core pbr color=C.png,normal=N.png -o OUT_{map}.png
                                                    aligned PBR maps
 
-A thin client of :mod:`core.synth`. Progress goes to stderr; on bad
+A thin client of :mod:`core.job`: the arguments become a :class:`~core.job.Job`. Progress goes to stderr; on bad
 input it prints one line starting with "gass: error:" and exits with 2
 (1 if the synthesis itself fails); Ctrl-C exits with 130 and SIGTERM with
 143, saying which outputs, if any, were written. Every output path is checked
 before any image is read (:func:`core.imageio.check_output_path`), everything
 else before the first iteration; an output is written completely or not at
 all, never over an input. The Blender command (``blender -c gass``) reuses
-:func:`build_parser`, :func:`config_from_args`, :func:`output_paths` and
-:func:`make_synthesizer`.
+:func:`parse`, :func:`check_outputs` and :func:`job_from_args` with its own image reader.
 """
 
 from __future__ import annotations
@@ -44,14 +43,15 @@ from .config import (
     SynthesisConfig,
 )
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
-from .exemplars import check_image_size
+from .job import JOB_KINDS, Job, JobSettings, results
 from .maps import MAP_KINDS, MapSet
 
 if TYPE_CHECKING:
     from .synth import Synthesizer
 
 #: The jobs besides plain synthesis, chosen by the first argument.
-MODES: tuple[str, ...] = ("tile", "fill", "pbr")
+#: The job kinds named by the first argument; without one, "new".
+MODES: tuple[str, ...] = JOB_KINDS
 
 #: Largest --seed (the Blender panel's limit too).
 
@@ -117,12 +117,12 @@ def ranged(name: str, low: float, high: float) -> Callable[[str], float]:
     return parse_number
 
 
-def split_mode(argv: Sequence[str]) -> tuple[str, list[str]]:
-    """('synth' | 'tile' | 'fill' | 'pbr', the remaining arguments)."""
+def split_kind(argv: Sequence[str]) -> tuple[str, list[str]]:
+    """(the job kind: 'new' | 'pbr' | 'tile' | 'fill', the remaining arguments)."""
     args = list(argv)
     if args and args[0] in MODES:
         return args[0], args[1:]
-    return "synth", args
+    return "new", args
 
 
 def parse_map_set(text: str) -> dict[str, str]:
@@ -141,9 +141,9 @@ def parse_map_set(text: str) -> dict[str, str]:
     return maps
 
 
-def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.ArgumentParser:
     """The argument parser of one job, shared by ``python -m core`` and ``blender -c gass``."""
-    if mode == "tile":
+    if kind == "tile":
         parser = argparse.ArgumentParser(
             prog=f"{prog} tile",
             description="Make an image tile seamlessly: the same size, only a band along its edges changes.",
@@ -157,7 +157,7 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
             help="width of the band resynthesized at each edge, as a fraction of the side "
             f"({BORDER_RANGE[0]}-{BORDER_RANGE[1]}, default {DEFAULT_BORDER})",
         )
-    elif mode == "fill":
+    elif kind == "fill":
         parser = argparse.ArgumentParser(
             prog=f"{prog} fill",
             description="Fill a masked region of an image with texture continuing its surroundings; "
@@ -167,7 +167,7 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         parser.add_argument(
             "--mask", metavar="MASK", help="same-size image, white = fill (default: the image's transparent pixels)"
         )
-    elif mode == "pbr":
+    elif kind == "pbr":
         parser = argparse.ArgumentParser(
             prog=f"{prog} pbr",
             description="Synthesize aligned PBR maps (colour, normal, height, roughness, metallic, ao) together.",
@@ -179,7 +179,7 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
             metavar="KIND=FILE[,KIND=FILE...]",
             help=f"one material's maps per argument; kinds: {', '.join(MAP_KINDS)}",
         )
-    elif mode == "synth":
+    elif kind == "new":
         parser = argparse.ArgumentParser(
             prog=prog,
             description="Synthesize a new seamless texture from one or more exemplar images.",
@@ -187,14 +187,17 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         )
         parser.add_argument("exemplars", nargs="+", metavar="EXEMPLAR", help="exemplar image file(s)")
     else:
-        raise ValueError(f"unknown mode {mode!r}")
+        raise ValueError(f"unknown kind {kind!r}")
     output_help = "output image file (.png, .jpg, .tif)"
-    if mode == "pbr":
+    if kind == "pbr":
         output_help = "output file name with {map} in it, e.g. out/stone_{map}.png"
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help=output_help)
-    if mode in ("synth", "pbr"):
+    if kind in ("new", "pbr"):
         parser.add_argument("--weights", nargs="+", type=parse_weight, metavar="W", help="one weight >= 0 per exemplar")
-        parser.add_argument("--size", type=parse_size, default=(512, 512), help="WIDTHxHEIGHT (default 512x512)")
+        default = (SynthesisConfig.width, SynthesisConfig.height)
+        parser.add_argument(
+            "--size", type=parse_size, default=default, help="WIDTHxHEIGHT (default {}x{})".format(*default)
+        )
     parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
     parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
@@ -212,17 +215,17 @@ def build_parser(prog: str = "python -m core", mode: str = "synth") -> argparse.
         default=8,
         help="output bit depth (16: grey PNG/TIFF only; pbr: the grey maps)",
     )
-    if mode == "synth":
+    if kind == "new":
         parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
 
 def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespace | int:
-    """The parsed arguments (``mode`` the job), or an exit code: 0 after --help, 2 after
+    """The parsed arguments (``kind`` the job kind), or an exit code: 0 after --help, 2 after
     printing one line "gass: error: ... (see PROG --help)" for bad arguments."""
-    mode, rest = split_mode(argv)
-    parser = build_parser(prog, mode)
+    kind, rest = split_kind(argv)
+    parser = build_parser(prog, kind)
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
@@ -235,26 +238,28 @@ def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespa
         message = lines[-1].split("error: ", 1)[-1] if lines else "bad arguments"
         print(f"gass: error: {message} (see {prog} --help)", file=sys.stderr)
         return 2
-    args.mode = mode
+    args.kind = kind
     return args
 
 
-def config_from_args(args: argparse.Namespace) -> SynthesisConfig:
-    """The :class:`SynthesisConfig` the parsed arguments ask for (size: the image's for tile and fill)."""
-    overrides: dict[str, object] = {
-        "synthesize_alpha": bool(getattr(args, "alpha", False)),
-        "spectrum_weight": float(args.regularity),
-    }
-    if getattr(args, "size", None) is not None:
-        overrides["width"], overrides["height"] = args.size
-    if args.optimizer:
-        overrides["optimizer"] = args.optimizer
-    return SynthesisConfig.preset(args.quality, **overrides)
+def settings_from_args(args: argparse.Namespace) -> JobSettings:
+    """The :class:`~core.job.JobSettings` the parsed arguments ask for."""
+    width, height = getattr(args, "size", None) or (SynthesisConfig.width, SynthesisConfig.height)
+    return JobSettings(
+        quality=args.quality,
+        width=width,
+        height=height,
+        seed=args.seed,
+        optimizer=args.optimizer,
+        regularity=float(args.regularity),
+        alpha=bool(getattr(args, "alpha", False)),
+        border=float(getattr(args, "border", DEFAULT_BORDER)),
+    )
 
 
 def output_paths(args: argparse.Namespace, kinds: Sequence[str]) -> dict[str, str]:
     """Where each output goes: {'': OUT} for one image, kind -> OUT with {map} replaced for pbr."""
-    if args.mode != "pbr":
+    if args.kind != "pbr":
         return {"": args.output}
     if "{map}" not in args.output:
         raise InvalidConfigError(f"output {args.output!r} has no {{map}} in it, e.g. out/stone_{{map}}.png")
@@ -263,9 +268,9 @@ def output_paths(args: argparse.Namespace, kinds: Sequence[str]) -> dict[str, st
 
 def input_roles(args: argparse.Namespace) -> dict[str, str]:
     """Every input file of the parsed arguments -> what it is, for messages ("exemplar", "image", "mask")."""
-    if args.mode == "synth":
+    if args.kind == "new":
         return {path: "exemplar" for path in args.exemplars}
-    if args.mode == "pbr":
+    if args.kind == "pbr":
         return {path: "exemplar" for s in args.sets for path in s.values()}
     roles = {args.image: "image"}
     if getattr(args, "mask", None):
@@ -275,7 +280,7 @@ def input_roles(args: argparse.Namespace) -> dict[str, str]:
 
 def map_kinds(args: argparse.Namespace) -> tuple[str, ...]:
     """The map kinds of a pbr run (those of its first set, in stacking order); () otherwise."""
-    if args.mode != "pbr":
+    if args.kind != "pbr":
         return ()
     return tuple(k for k in MAP_KINDS if k in args.sets[0])
 
@@ -336,48 +341,31 @@ def match_channels(images: Sequence[object], *, alpha: bool) -> list[np.ndarray]
     return [np.concatenate([c, o], axis=2) for c, o in zip(colour, opaque)]
 
 
-def make_synthesizer(args: argparse.Namespace, read: Callable[[str], object]) -> Synthesizer:
-    """The engine run the parsed arguments ask for, reading image files with ``read``.
+def job_from_args(args: argparse.Namespace, read: Callable[[str], object]) -> Job:
+    """The :class:`~core.job.Job` the parsed arguments ask for, reading image files with ``read``.
 
-    Grey exemplars among colour ones are broadcast to RGB (:func:`match_channels`).
-
+    ``python -m core`` reads with Pillow, ``blender -c gass`` with Blender. Grey
+    exemplars among colour ones are broadcast to RGB (:func:`match_channels`).
     Raises :class:`GassError` on bad arguments or images (before heavy work).
     """
-    from .synth import Synthesizer, fill_synthesizer, tileable_synthesizer
-
-    config = config_from_args(args)
-    if args.mode in ("tile", "fill"):
-        name = Path(args.image).name
-        image = read(args.image)
-        shape = tuple(getattr(image, "shape", ()))
-        if len(shape) in (2, 3):
-            job = "make tileable" if args.mode == "tile" else "fill"
-            check_image_size(shape[1], shape[0], name, job=job, min_side=max(MIN_OUTPUT_SIDE, 2 * config.patch_size))
-        if args.mode == "tile":
-            return tileable_synthesizer(image, config, args.seed, border=args.border, name=name)
-        mask = read(args.mask) if args.mask else None
-        return fill_synthesizer(image, mask, config, args.seed, name=name)
-    sources = args.exemplars if args.mode == "synth" else args.sets
-    if args.weights is not None and len(args.weights) != len(sources):
-        raise InvalidConfigError(
-            f"--weights has {len(args.weights)} values for {len(sources)} exemplars; give one per exemplar"
-        )
-    if args.mode == "pbr":
-        kinds = [tuple(k for k in MAP_KINDS if k in s) for s in args.sets]
-        if len(set(kinds)) > 1:
+    settings = settings_from_args(args)
+    weights = None if getattr(args, "weights", None) is None else tuple(args.weights)
+    if args.kind in ("tile", "fill"):
+        mask = read(args.mask) if args.kind == "fill" and args.mask else None
+        return Job(args.kind, (read(args.image),), settings, names=(Path(args.image).name,), mask=mask)
+    if args.kind == "pbr":
+        kinds = {tuple(k for k in MAP_KINDS if k in s) for s in args.sets}
+        if len(kinds) > 1:  # before reading any file
             raise InvalidConfigError("every map set needs the same kinds of maps, e.g. color and normal in each")
-        sets = [MapSet({kind: read(path) for kind, path in s.items()}) for s in args.sets]
-        names = [Path(next(iter(s.values()))).name for s in args.sets]
-        return Synthesizer(sets, args.weights, config, args.seed, names=names)
-    images = match_channels([read(path) for path in args.exemplars], alpha=config.synthesize_alpha)
-    return Synthesizer(images, args.weights, config, args.seed, names=[Path(p).name for p in args.exemplars])
-
-
-def results(synth: Synthesizer) -> dict[str, np.ndarray]:
-    """The finished outputs: {'': image}, or kind -> map for a PBR run."""
-    if synth.prepared.layout is not None:
-        return dict(synth.result_maps())
-    return {"": synth.result}
+        if weights is not None and len(weights) != len(args.sets):
+            Job("pbr", tuple(MapSet({}) for _ in args.sets), settings, weights)  # the weights message, before reading
+        sets = tuple(MapSet({kind: read(path) for kind, path in s.items()}) for s in args.sets)
+        names = tuple(Path(next(iter(s.values()))).name for s in args.sets)
+        return Job("pbr", sets, settings, weights, names)
+    if weights is not None and len(weights) != len(args.exemplars):
+        Job("new", tuple(args.exemplars), settings, weights)  # raises the weights message before reading
+    images = match_channels([read(path) for path in args.exemplars], alpha=settings.alpha)
+    return Job("new", tuple(images), settings, weights, tuple(Path(p).name for p in args.exemplars))
 
 
 FileState = tuple[int, int, int, int] | None
@@ -431,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
         paths = check_outputs(args)
         for path in paths.values():
             before[path] = file_state(path)
-        synth = make_synthesizer(args, lambda path: read_image(path, role=roles.get(path, "exemplar")))
+        synth = job_from_args(args, lambda path: read_image(path, role=roles.get(path, "exemplar"))).synthesizer()
         check_bit_depth(args, synth)
         shown = -1.0
         for progress in synth.steps():

@@ -25,7 +25,7 @@ import bpy
 import numpy as np
 
 from . import bridge
-from .core import GassError, InvalidConfigError
+from .core import GassError
 from .core.cli import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -33,11 +33,10 @@ from .core.cli import (
     EXIT_TERMINATED,
     FileState,
     check_outputs,
-    config_from_args,
     file_state,
     input_roles,
     interrupted_message,
-    make_synthesizer,
+    job_from_args,
     output_bits,
     parse,
 )
@@ -81,10 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         paths = check_outputs(args, extensions=tuple(bridge.FILE_FORMATS))  # everything, before any reading
         for path in paths.values():
             before[path] = file_state(path)
-        if args.mode == "synth":
-            job, formats = _new_texture_job(args, loaded)
-        else:
-            job, formats = _job(args, loaded)
+        job, formats = _runner(args, loaded)
         start = time.perf_counter()
         shown = [-1.0]
 
@@ -115,50 +111,48 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _new_texture_job(
+def _read_inputs(
     args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
-    """The job of a plain synthesis: all exemplars share one output encoding."""
-    if args.weights is not None and len(args.weights) != len(args.exemplars):
-        raise InvalidConfigError(
-            f"--weights has {len(args.weights)} values for {len(args.exemplars)} exemplars; give one per exemplar"
-        )
-    config = config_from_args(args)
-    exemplars = []
-    for i, path in enumerate(args.exemplars, start=1):
-        image = bridge.load_image_file(path)
-        loaded.append(image)
-        exemplars.append(bridge.read_exemplar(image, i, min_side=2 * config.patch_size))
-    fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
-    names = [e.name for e in exemplars]
-    job = SynthesisJob.for_exemplars(arrays, args.weights, config, args.seed, preview_interval=math.inf, names=names)
-    return job, {"": fmt}
+) -> tuple[dict[str, np.ndarray], dict[str, bridge.OutputFormat]]:
+    """Every input file, read by Blender: path -> the engine's pixels, path -> its output encoding.
 
-
-def _job(
-    args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
-    """The job of tile, fill or pbr: each file keeps its own encoding (sRGB, Non-Color, float)."""
-    formats: dict[str, bridge.OutputFormat] = {}
-    alpha_is_mask = args.mode == "fill" and not args.mask
-
+    A new texture's exemplars share one encoding (:func:`bridge.plan_output`
+    over all of them); tile, fill and pbr keep each file's own (sRGB,
+    Non-Color, float), and alpha where it is used.
+    """
     roles = input_roles(args)
-
-    def read(path: str) -> np.ndarray:
-        image = bridge.load_image_file(path, role=roles.get(path, "exemplar"))
+    read = {}
+    for i, path in enumerate(roles, start=1):
+        image = bridge.load_image_file(path, role=roles[path])
         loaded.append(image)
-        pixels = bridge.read_exemplar(image, len(loaded), min_side=1)
-        keep = pixels.pixels.shape[2] in (2, 4) and (alpha_is_mask or float(pixels.pixels[:, :, -1].min()) < 1.0)
-        formats[path], (array,) = bridge.plan_output([pixels], alpha=keep)
-        return array
+        read[path] = bridge.read_exemplar(image, i, min_side=1)
+    if args.kind == "new":
+        fmt, arrays = bridge.plan_output(list(read.values()), alpha=bool(args.alpha))
+        return dict(zip(read, arrays)), dict.fromkeys(read, fmt)
+    alpha_is_mask = args.kind == "fill" and not args.mask
+    pixels: dict[str, np.ndarray] = {}
+    formats: dict[str, bridge.OutputFormat] = {}
+    for path, exemplar in read.items():
+        keep = exemplar.pixels.shape[2] in (2, 4) and (
+            alpha_is_mask or float(exemplar.pixels[:, :, -1].min()) < 1.0
+        )
+        formats[path], (pixels[path],) = bridge.plan_output([exemplar], alpha=keep)
+    return pixels, formats
 
-    synth = make_synthesizer(args, read)
+
+def _runner(
+    args: argparse.Namespace, loaded: list[bpy.types.Image]
+) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
+    """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
+    pixels, formats = _read_inputs(args, loaded)
+    synth = job_from_args(args, pixels.__getitem__).synthesizer()
     layout = synth.prepared.layout
     if layout is None:
-        return SynthesisJob(synth, preview_interval=math.inf), {"": formats[args.image]}
-    first = args.sets[0]
-    job = SynthesisJob(synth, outputs={k: layout.output[k] for k in layout.kinds}, preview_interval=math.inf)
-    return job, {k: formats[first[k]] for k in layout.kinds}
+        first = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
+        return SynthesisJob(synth, preview_interval=math.inf), {"": formats[first]}
+    sources = args.sets[0]
+    runner = SynthesisJob(synth, outputs={k: layout.output[k] for k in layout.kinds}, preview_interval=math.inf)
+    return runner, {k: formats[sources[k]] for k in layout.kinds}
 
 
 def register() -> None:

@@ -57,7 +57,7 @@ def test_two_exemplars_with_weights(exemplar_png: Path, tmp_path: Path) -> None:
     [
         (["missing.png"], "does not exist"),
         (["NOT_AN_IMAGE"], "is not a readable image file"),
-        (["EXEMPLAR", "--weights", "1", "2"], "--weights has 2 values for 1 exemplars"),
+        (["EXEMPLAR", "--weights", "1", "2"], "weights has 2 values for 1 exemplars"),
         (["EXEMPLAR", "--size", "8x8"], "width is 8; allowed: 16 to 16384"),
         (["TINY"], "at least 14x14 is needed"),
     ],
@@ -82,14 +82,21 @@ def test_bad_input_exits_2_with_one_line_and_no_output(
     assert not list(tmp_path.glob(".gass-*"))
 
 
-def test_arguments_become_one_config() -> None:
-    from core.cli import build_parser, config_from_args
+def test_arguments_become_one_job() -> None:
+    from core.cli import job_from_args, parse
 
-    args = build_parser().parse_args(
-        ["a.png", "-o", "b.png", "--size", "640x320", "--quality", "high", "--regularity", "0.5"]
-    )
-    config = config_from_args(args)
+    args = parse(["a.png", "b.png", "-o", "c.png", "--size", "640x320", "--quality", "high", "--regularity", "0.5"])
+    assert not isinstance(args, int)
+    read: dict[str, np.ndarray] = {"a.png": np.zeros((32, 32, 3)), "b.png": np.zeros((32, 32, 1))}
+    job = job_from_args(args, read.__getitem__)
+    assert job.kind == "new" and job.names == ("a.png", "b.png")
+    assert [im.shape for im in job.images] == [(32, 32, 3), (32, 32, 3)]  # grey broadcast beside colour
+    config = job.config()
     assert (config.width, config.height, config.spectrum_weight, config.directions) == (640, 320, 0.5, 64)
+    tile = parse(["tile", "a.png", "-o", "c.png", "--border", "0.2", "--seed", "3"])
+    assert not isinstance(tile, int)
+    job = job_from_args(tile, read.__getitem__)
+    assert (job.kind, job.settings.border, job.settings.seed, job.config().width) == ("tile", 0.2, 3, 32)
 
 
 def test_bad_size_text_is_rejected() -> None:

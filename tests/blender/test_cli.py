@@ -90,7 +90,7 @@ def test_exr_output_is_linear_float(
         (["{dir}/bark64.png", "-o", "{tmp}/o.jpg", "--bits", "16"], "--bits 16 needs a .png or .tif"),
         (["{dir}/bark64.png", "-o", "{tmp}/o.png", "--size", "big"], "argument --size: size 'big' is not WIDTHxHEIGHT"),
         (["{dir}/bark64.png", "-o", "{tmp}/o.png", "--size", "8"], "width is 8; allowed: 16 to 16384"),
-        (["{dir}/bark64.png", "-o", "{tmp}/o.png", "--weights", "1", "2"], "--weights has 2 values for 1 exemplars"),
+        (["{dir}/bark64.png", "-o", "{tmp}/o.png", "--weights", "1", "2"], "weights has 2 values for 1 exemplars"),
         (["{dir}/bark64.png"], "the following arguments are required: -o/--output"),
         ([], "the following arguments are required"),
     ],

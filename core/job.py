@@ -1,0 +1,235 @@
+"""One job description for every front end: what to make, from what, and how.
+
+``python -m core``, ``blender -c gass``, the panel's operators and the
+benchmark each read their own inputs (files through Pillow, Blender images
+through the add-on's bridge) into arrays, build a :class:`Job`, and start it
+with :meth:`Job.synthesizer`, the one engine entry point. A job is validated
+once, here, so every front end reports the same message for the same
+mistake; ranges and defaults live in :mod:`core.config`.
+
+    job = Job("new", (bark, slate), JobSettings(width=1024, height=1024, seed=7), weights=(0.7, 0.3))
+    synth = job.synthesizer()          # a stepping Synthesizer: steps(), run(), result
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from .config import (
+    BORDER_RANGE,
+    DEFAULT_BORDER,
+    MIN_OUTPUT_SIDE,
+    OPTIMIZERS,
+    QUALITIES,
+    REGULARITY_RANGE,
+    SynthesisConfig,
+    check_seed,
+)
+from .errors import InvalidConfigError, InvalidExemplarError
+from .exemplars import check_image_size
+from .maps import MAP_KINDS, MapSet
+
+if TYPE_CHECKING:
+    from .synth import Synthesizer
+
+JobKind = Literal["new", "pbr", "tile", "fill"]
+
+#: The jobs: a new texture from exemplars, aligned PBR maps, an image made tileable, a region filled.
+JOB_KINDS: tuple[JobKind, ...] = ("new", "pbr", "tile", "fill")
+
+#: What each job does, as a verb for messages ("... needs an image of at least 16x16 to make tileable").
+JOB_VERBS: dict[str, str] = {
+    "new": "synthesize",
+    "pbr": "synthesize PBR maps",
+    "tile": "make tileable",
+    "fill": "fill",
+}
+
+
+def _check_number(name: str, value: float, low: float, high: float) -> None:
+    if not (np.isfinite(value) and low <= value <= high):
+        raise InvalidConfigError(f"{name} is {value!r}; allowed: {low:g} to {high:g}")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What a user sets, in the words of the panel and the command lines.
+
+    Attributes
+    ----------
+    quality:
+        Preset: "draft", "standard" (default) or "high" (:meth:`SynthesisConfig.preset`).
+    width, height:
+        Size of a new texture or PBR set in pixels (default: :class:`SynthesisConfig`'s,
+        512 x 512). Make-tileable and fill keep their image's size instead.
+    seed:
+        0 to :data:`core.config.MAX_SEED` (default 0). Same inputs, settings and
+        seed give the same result on one machine.
+    optimizer:
+        One of :data:`core.config.OPTIMIZERS`, or None for the preset's (default).
+    regularity:
+        Pull toward the exemplar's Fourier spectrum, :data:`REGULARITY_RANGE` (default 0).
+    alpha:
+        Synthesize the exemplars' alpha channel too (new textures; default False).
+    border:
+        Make-tileable's band at each edge, a fraction of the side, :data:`BORDER_RANGE`
+        (default :data:`DEFAULT_BORDER`).
+    memory_budget_mb:
+        Largest estimated peak memory, or None for the config's default.
+    """
+
+    quality: str = "standard"
+    width: int = SynthesisConfig.width
+    height: int = SynthesisConfig.height
+    seed: int = 0
+    optimizer: str | None = None
+    regularity: float = 0.0
+    alpha: bool = False
+    border: float = DEFAULT_BORDER
+    memory_budget_mb: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quality not in QUALITIES:
+            raise InvalidConfigError(f"quality is {self.quality!r}; allowed: {', '.join(QUALITIES)}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
+        check_seed(self.seed)
+        _check_number("regularity", float(self.regularity), *REGULARITY_RANGE)
+        _check_number("border", float(self.border), *BORDER_RANGE)
+
+    def config(self, size: tuple[int, int] | None = None) -> SynthesisConfig:
+        """The engine configuration, at ``size`` (width, height) if given, else at width x height."""
+        width, height = size if size is not None else (self.width, self.height)
+        overrides: dict[str, object] = {
+            "width": int(width),
+            "height": int(height),
+            "spectrum_weight": float(self.regularity),
+            "synthesize_alpha": bool(self.alpha),
+        }
+        if self.optimizer is not None:
+            overrides["optimizer"] = self.optimizer
+        if self.memory_budget_mb is not None:
+            overrides["memory_budget_mb"] = int(self.memory_budget_mb)
+        return SynthesisConfig.preset(self.quality, **overrides)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One synthesis job, as every front end describes it.
+
+    Attributes
+    ----------
+    kind:
+        "new", "pbr", "tile" or "fill" (:data:`JOB_KINDS`).
+    images:
+        "new": the exemplars, each (H, W[, C]) float in [0, 1] or integer;
+        "pbr": one :class:`~core.maps.MapSet` per material; "tile" and
+        "fill": the one image to change.
+    settings:
+        :class:`JobSettings`.
+    weights:
+        One weight >= 0 per exemplar or map set ("new", "pbr"), or None for equal weights.
+    names:
+        A name per image (file or datablock names) for messages, or empty.
+    mask:
+        "fill" only: (H, W[, C]) image, white = fill; None = the image's transparent pixels.
+    """
+
+    kind: JobKind
+    images: tuple[object, ...]
+    settings: JobSettings = field(default_factory=JobSettings)
+    weights: tuple[float, ...] | None = None
+    names: tuple[str, ...] = ()
+    mask: object | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in JOB_KINDS:
+            raise InvalidConfigError(f"job is {self.kind!r}; allowed: {', '.join(JOB_KINDS)}")
+        count = len(self.images)
+        if count == 0:
+            raise InvalidExemplarError("no exemplars: give at least one image")
+        if self.kind in ("tile", "fill") and count != 1:
+            raise InvalidExemplarError(f"{JOB_VERBS[self.kind]} takes one image, not {count}")
+        if self.mask is not None and self.kind != "fill":
+            raise InvalidConfigError(f"a mask is for fill, not for {JOB_VERBS[self.kind]}")
+        if self.weights is not None and len(self.weights) != count:
+            raise InvalidConfigError(
+                f"weights has {len(self.weights)} values for {count} exemplars; give one per exemplar"
+            )
+        if self.names and len(self.names) != count:
+            raise ValueError(f"names has {len(self.names)} entries for {count} images")
+        if self.kind == "pbr":
+            if not all(isinstance(image, MapSet) for image in self.images):
+                raise InvalidExemplarError("a PBR job takes map sets (kind -> image), one per material")
+            kinds = {tuple(k for k in MAP_KINDS if k in image.maps) for image in self.images}  # type: ignore[attr-defined]
+            if len(kinds) > 1:
+                raise InvalidConfigError("every map set needs the same kinds of maps, e.g. color and normal in each")
+
+    @property
+    def verb(self) -> str:
+        """What the job does, for messages: "synthesize", "make tileable", ..."""
+        return JOB_VERBS[self.kind]
+
+    def name(self, index: int = 0) -> str:
+        """The name of image ``index`` for messages."""
+        if self.names:
+            return self.names[index]
+        return "image" if self.kind in ("tile", "fill") else f"exemplar {index + 1}"
+
+    def config(self) -> SynthesisConfig:
+        """The engine configuration: the settings' size, or the image's own for tile and fill."""
+        if self.kind in ("tile", "fill"):
+            shape = np.shape(self.images[0])
+            if len(shape) not in (2, 3):
+                raise InvalidExemplarError(f"{self.name()} is not an image (shape {shape})")
+            height, width = int(shape[0]), int(shape[1])
+            config = self.settings.config(size=(max(width, MIN_OUTPUT_SIDE), max(height, MIN_OUTPUT_SIDE)))
+            check_image_size(
+                width, height, self.name(), job=self.verb, min_side=max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
+            )
+            return config
+        return self.settings.config()
+
+    def synthesizer(self) -> Synthesizer:
+        """The engine run of this job: a stepping :class:`~core.synth.Synthesizer`.
+
+        Raises
+        ------
+        GassError
+            Bad images, weights or settings, or a run beyond the memory budget;
+            nothing heavy has been allocated then.
+        """
+        from .synth import Synthesizer, fill_synthesizer, tileable_synthesizer
+
+        config = self.config()
+        seed = self.settings.seed
+        if self.kind == "tile":
+            return tileable_synthesizer(self.images[0], config, seed, border=self.settings.border, name=self.name())
+        if self.kind == "fill":
+            return fill_synthesizer(self.images[0], self.mask, config, seed, name=self.name())
+        names = list(self.names) if self.names else None
+        return Synthesizer(list(self.images), self.weights, config, seed, names=names)
+
+    def output_keys(self) -> tuple[str, ...]:
+        """The results' keys: ("",) for one image, the map kinds (stacking order) for "pbr"."""
+        if self.kind != "pbr":
+            return ("",)
+        first = self.images[0]
+        assert isinstance(first, MapSet)
+        return tuple(k for k in MAP_KINDS if k in first.maps)
+
+
+def results(synth: Synthesizer) -> dict[str, np.ndarray]:
+    """A finished run's outputs by key: {"": image}, or kind -> map for a PBR run."""
+    if synth.prepared.layout is not None:
+        return dict(synth.result_maps())
+    return {"": synth.result}
+
+
+def as_weights(weights: Sequence[float] | None) -> tuple[float, ...] | None:
+    """Weights as a tuple of floats (None stays None)."""
+    return None if weights is None else tuple(float(w) for w in weights)

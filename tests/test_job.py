@@ -1,0 +1,92 @@
+"""The one job description: validation once, the same message for every front end, one entry point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import load_exemplar
+from core import InvalidConfigError, InvalidExemplarError, MapSet
+from core.config import BORDER_RANGE, DEFAULT_BORDER, SynthesisConfig
+from core.job import JOB_KINDS, Job, JobSettings, results
+
+BARK = load_exemplar("bark", 32)
+SMALL = JobSettings(quality="draft", width=24, height=16, seed=1)
+
+
+def test_settings_become_the_config() -> None:
+    config = JobSettings(quality="high", width=640, height=320, regularity=0.5, optimizer="cg", alpha=True).config()
+    assert (config.width, config.height, config.spectrum_weight, config.optimizer) == (640, 320, 0.5, "cg")
+    assert config.synthesize_alpha and config.directions == SynthesisConfig.preset("high").directions
+    assert JobSettings(memory_budget_mb=512).config().memory_budget_mb == 512
+    default = JobSettings()
+    assert (default.width, default.height, default.border) == (SynthesisConfig.width, SynthesisConfig.height, 0.1)
+    assert default.border == DEFAULT_BORDER
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"quality": "ultra"}, "quality is 'ultra'; allowed: draft, standard, high"),
+        ({"optimizer": "sgd"}, "optimizer is 'sgd'; allowed: gradient, adam, cg, lbfgs"),
+        ({"seed": -1}, "seed is -1; allowed: 0 to 2147483647"),
+        ({"regularity": 11.0}, "regularity is 11.0; allowed: 0 to 10"),
+        ({"regularity": float("nan")}, "regularity is nan"),
+        ({"border": 0.5}, f"border is 0.5; allowed: {BORDER_RANGE[0]:g} to {BORDER_RANGE[1]:g}"),
+    ],
+)
+def test_bad_settings_name_the_setting(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidConfigError, match=message):
+        JobSettings(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Job("tileable", (BARK,)), InvalidConfigError, "job is 'tileable'; allowed: new, pbr, tile, fill"),
+        (lambda: Job("new", ()), InvalidExemplarError, "no exemplars"),
+        (lambda: Job("tile", (BARK, BARK)), InvalidExemplarError, "make tileable takes one image, not 2"),
+        (lambda: Job("new", (BARK,), mask=BARK), InvalidConfigError, "a mask is for fill, not for synthesize"),
+        (lambda: Job("new", (BARK,), weights=(1.0, 2.0)), InvalidConfigError, "weights has 2 values for 1 exemplars"),
+        (lambda: Job("pbr", (BARK,)), InvalidExemplarError, "a PBR job takes map sets"),
+        (
+            lambda: Job("pbr", (MapSet({"color": BARK}), MapSet({"height": BARK[:, :, :1]}))),
+            InvalidConfigError,
+            "every map set needs the same kinds of maps",
+        ),
+    ],
+)
+def test_bad_jobs_are_refused_when_described(make: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_tile_and_fill_take_the_image_size_and_say_what_it_needs() -> None:
+    assert Job("tile", (BARK[:, :20],), SMALL).config().width == 20
+    with pytest.raises(InvalidExemplarError, match="bark.png is 12x12 pixels; fill needs an image of at least 16x16"):
+        Job("fill", (BARK[:12, :12],), SMALL, names=("bark.png",)).config()
+
+
+def test_one_entry_point_runs_every_kind() -> None:
+    hole = np.zeros((32, 32), np.float32)
+    hole[10:20, 10:20] = 1.0
+    jobs = {
+        "new": Job("new", (BARK, BARK * 0.5), SMALL, weights=(1.0, 1.0)),
+        "pbr": Job("pbr", (MapSet({"color": BARK, "height": BARK[:, :, :1]}),), SMALL),
+        "tile": Job("tile", (BARK,), SMALL),
+        "fill": Job("fill", (BARK,), SMALL, mask=hole),
+    }
+    assert tuple(jobs) == JOB_KINDS
+    shapes = {}
+    for kind, job in jobs.items():
+        synth = job.synthesizer()
+        synth.run()
+        out = results(synth)
+        assert tuple(out) == job.output_keys()
+        shapes[kind] = {key: image.shape for key, image in out.items()}
+    assert shapes == {
+        "new": {"": (16, 24, 3)},
+        "pbr": {"color": (16, 24, 3), "height": (16, 24, 1)},
+        "tile": {"": (32, 32, 3)},
+        "fill": {"": (32, 32, 3)},
+    }
