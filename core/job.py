@@ -13,7 +13,8 @@ mistake; ranges and defaults live in :mod:`core.config`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -80,6 +81,10 @@ class JobSettings:
         (default :data:`DEFAULT_BORDER`).
     memory_budget_mb:
         Largest estimated peak memory, or None for the config's default.
+    advanced:
+        Any other :class:`SynthesisConfig` field by name, applied over the
+        preset (for experts and the benchmark, e.g. ``{"iterations_fine": 20}``);
+        validated by the config like the rest.
     """
 
     quality: str = "standard"
@@ -91,6 +96,7 @@ class JobSettings:
     alpha: bool = False
     border: float = DEFAULT_BORDER
     memory_budget_mb: int | None = None
+    advanced: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITIES:
@@ -114,7 +120,11 @@ class JobSettings:
             overrides["optimizer"] = self.optimizer
         if self.memory_budget_mb is not None:
             overrides["memory_budget_mb"] = int(self.memory_budget_mb)
-        return SynthesisConfig.preset(self.quality, **overrides)
+        fields = {f.name for f in dataclasses.fields(SynthesisConfig)}
+        unknown = sorted(set(self.advanced) - fields)
+        if unknown:
+            raise InvalidConfigError(f"unknown setting(s) {unknown}; allowed: the fields of SynthesisConfig")
+        return SynthesisConfig.preset(self.quality, **{**overrides, **self.advanced})
 
 
 @dataclass(frozen=True)

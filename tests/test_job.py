@@ -19,6 +19,9 @@ def test_settings_become_the_config() -> None:
     assert (config.width, config.height, config.spectrum_weight, config.optimizer) == (640, 320, 0.5, "cg")
     assert config.synthesize_alpha and config.directions == SynthesisConfig.preset("high").directions
     assert JobSettings(memory_budget_mb=512).config().memory_budget_mb == 512
+    assert JobSettings(advanced={"iterations_fine": 7}).config().iterations_fine == 7
+    with pytest.raises(InvalidConfigError, match=r"unknown setting\(s\) \['speed'\]"):
+        JobSettings(advanced={"speed": 2}).config()
     default = JobSettings()
     assert (default.width, default.height, default.border) == (SynthesisConfig.width, SynthesisConfig.height, 0.1)
     assert default.border == DEFAULT_BORDER
@@ -63,7 +66,7 @@ def test_bad_jobs_are_refused_when_described(make: object, error: type[Exception
 
 def test_tile_and_fill_take_the_image_size_and_say_what_it_needs() -> None:
     assert Job("tile", (BARK[:, :20],), SMALL).config().width == 20
-    with pytest.raises(InvalidExemplarError, match="bark.png is 12x12 pixels; fill needs an image of at least 16x16"):
+    with pytest.raises(InvalidExemplarError, match=r"bark\.png is 12x12 pixels; fill needs an image of at least 16x16"):
         Job("fill", (BARK[:12, :12],), SMALL, names=("bark.png",)).config()
 
 
