@@ -20,8 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 ENVS = {
-    ".venv": ["bpy==5.0.1", "numpy<2", "pillow", "pytest", "ruff", "mypy", "fake-bpy-module"],
-    ".venv42": ["bpy==4.2.23", "numpy>=2", "pillow", "pytest"],
+    ".venv": ["bpy==5.0.1", "numpy<2", "pillow", "pytest", "ruff", "mypy", "fake-bpy-module", "openjd-cli"],
+    ".venv42": ["bpy==4.2.23", "numpy>=2", "pillow", "pytest", "openjd-cli"],
 }
 
 
