@@ -95,6 +95,16 @@ def row_args(row: object, number: int, variation: int, variations: str) -> list[
     return args
 
 
+def output_folders(args: list[str]) -> set[str]:
+    """The folders the outputs of ``args`` go to: one per map kind when the output has {map} in it."""
+    end = args.index("-o")
+    output = args[end + 1]
+    if "{map}" not in output:
+        return {os.path.dirname(output)} - {""}
+    kinds = {item.partition("=")[0].strip().lower() for maps in args[1:end] for item in maps.split(",")}
+    return {os.path.dirname(output.replace("{map}", kind)) for kind in kinds} - {""}
+
+
 def command_words(command: str) -> list[str]:
     """'blender -b -c gass' -> ['blender', '-b', '-c', 'gass'] (shell-like quoting; Windows paths kept)."""
     if os.name != "nt":
@@ -117,9 +127,8 @@ def main(argv: list[str]) -> int:
     if not 1 <= number <= len(rows):
         fail(f"row {number} is not in the manifest {manifest!r}, which has rows 1-{len(rows)}")
     args = row_args(rows[number - 1], number, int(variation), variations)
-    output_dir = os.path.dirname(args[args.index("-o") + 1])
-    if output_dir and "{map}" not in output_dir:
-        os.makedirs(output_dir, exist_ok=True)
+    for output_folder in output_folders(args):
+        os.makedirs(output_folder, exist_ok=True)
     words = [*command_words(command), *args]
     print(f"gass row {number}: {shlex.join(words)}", flush=True)
     try:

@@ -94,6 +94,27 @@ def test_openjd_runs_two_textures_locally(folder: Path) -> None:
         assert bark.size == (48, 32)
 
 
+def test_openjd_runs_tile_and_pbr_rows(folder: Path) -> None:
+    with Image.open(folder / "bark.png") as bark, Image.open(folder / "gravel_gray.png") as gravel:
+        bark.resize((48, 48)).save(folder / "bark48.png")
+        gravel.convert("L").resize((48, 48)).save(folder / "rough48.png")
+    rows: list[dict[str, object]] = [
+        {"job": "tile", "inputs": ["bark48.png"], "output": "out/bark_tileable.png", "quality": "draft"},
+        {
+            "job": "pbr",
+            "inputs": ["color=bark48.png,roughness=rough48.png"],
+            "output": "out/{map}/bark.png",
+            "size": 32,
+            "quality": "draft",
+        },
+    ]
+    result = run_job(folder, rows)
+    assert result.returncode == 0, result.stdout
+    for name, size in [("bark_tileable.png", (48, 48)), ("color/bark.png", (32, 32)), ("roughness/bark.png", (32, 32))]:
+        with Image.open(folder / "out" / name) as image:
+            assert image.size == size, name
+
+
 def test_a_failing_task_reports_one_line_and_keeps_the_other_output(folder: Path) -> None:
     rows: list[dict[str, object]] = [
         {"inputs": ["gravel_gray.png"], "output": "out/gravel.png", "size": 32, "quality": "draft"},
@@ -167,6 +188,14 @@ def test_row_arguments() -> None:
         "--regularity",
         "0.5",
     ]
+
+
+def test_output_folders_are_made_per_map_kind() -> None:
+    assert run_row.output_folders(["a.png", "-o", "out/a.png"]) == {"out"}
+    assert run_row.output_folders(["a.png", "-o", "a.png"]) == set()
+    pbr = ["pbr", "color=c.png,Normal=n.png", "color=d.png,normal=m.png", "-o", "out/{map}/stone.png"]
+    assert run_row.output_folders(pbr) == {"out/color", "out/normal"}
+    assert run_row.output_folders(["pbr", "color=c.png", "-o", "out/stone_{map}.png"]) == {"out"}
 
 
 @pytest.mark.parametrize(
