@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest.write_text(manifest_text(rows), encoding="utf-8")
     print(f"wrote {manifest}: {len(rows)} textures (rows 1-{len(rows)})")
     print(f"run them on this machine:\n  {run_command(manifest, len(rows))}")
+    print('  (without Blender: add -p "Command=python -m core" with GASS on PYTHONPATH; see README, On a render farm)')
     return 0
 
 

@@ -134,7 +134,10 @@ def main(argv: list[str]) -> int:
     try:
         return subprocess.call(words)
     except OSError as err:
-        fail(f"cannot run {words[0]!r} ({err.strerror}); set the Command parameter, e.g. Command=blender -b -c gass")
+        fail(
+            f"cannot run {words[0]!r} ({err.strerror}); give its full path in the Command parameter, "
+            "e.g. Command=/opt/blender/blender -b -c gass, or use Command=python -m core"
+        )
 
 
 if __name__ == "__main__":

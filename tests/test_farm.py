@@ -42,8 +42,8 @@ def openjd(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]
     )
 
 
-def run_job(folder: Path, rows: list[dict[str, object]]) -> subprocess.CompletedProcess[str]:
-    """Write ``rows`` as folder/manifest.json and ``openjd run`` all of them with ``python -m core``."""
+def run_job(folder: Path, rows: list[dict[str, object]], command: str = "") -> subprocess.CompletedProcess[str]:
+    """Write ``rows`` as folder/manifest.json and ``openjd run`` all of them with ``command`` (``python -m core``)."""
     (folder / "manifest.json").write_text(manifest.manifest_text(rows), encoding="utf-8")
     return openjd(
         "run",
@@ -53,7 +53,7 @@ def run_job(folder: Path, rows: list[dict[str, object]]) -> subprocess.Completed
         "-p",
         f"Rows=1-{len(rows)}",
         "-p",
-        f"Command={shlex.join([sys.executable, '-m', 'core'])}",
+        f"Command={command or shlex.join([sys.executable, '-m', 'core'])}",
         "-p",
         f"Python={sys.executable}",
     )
@@ -129,6 +129,15 @@ def test_a_failing_task_reports_one_line_and_keeps_the_other_output(folder: Path
     with Image.open(folder / "out" / "gravel.png") as gravel:
         assert gravel.size == (32, 32)
     assert not (folder / "out" / "nowhere.png").exists()
+
+
+def test_a_missing_command_fails_with_one_line(folder: Path) -> None:
+    rows: list[dict[str, object]] = [{"inputs": ["bark.png"], "output": "out/bark.png"}]
+    result = run_job(folder, rows, command="no-such-gass-command -c gass")
+    assert result.returncode != 0
+    errors = [line for line in result.stdout.splitlines() if "gass: error:" in line]
+    assert len(errors) == 1, result.stdout
+    assert "cannot run 'no-such-gass-command'" in errors[0]
 
 
 def test_manifest_from_a_folder(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
