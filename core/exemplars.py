@@ -73,12 +73,12 @@ class PreparedExemplars:
         return np.ascontiguousarray(out)
 
 
-def as_float_image(array: object, name: str) -> np.ndarray:
+def as_float_image(array: object, name: str, *, check_size: bool = True) -> np.ndarray:
     """An exemplar as (H, W, C) float32; integer images are scaled to [0, 1].
 
     Raises :class:`InvalidExemplarError` on a bad type, shape or channel
-    count, or more than :data:`MAX_EXEMPLAR_PIXELS` pixels (checked before
-    any copy).
+    count, or (with ``check_size``, the default) more than
+    :data:`MAX_EXEMPLAR_PIXELS` pixels (checked before any copy).
     """
     a = np.asarray(array)
     if a.dtype == np.bool_ or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
@@ -95,7 +95,8 @@ def as_float_image(array: object, name: str) -> np.ndarray:
         )
     if a.shape[0] == 0 or a.shape[1] == 0:
         raise InvalidExemplarError(f"{name} is empty ({a.shape[1]}x{a.shape[0]} pixels)")
-    check_exemplar_size(a.shape[1], a.shape[0], name)
+    if check_size:
+        check_exemplar_size(a.shape[1], a.shape[0], name)
     if np.issubdtype(a.dtype, np.integer):
         info = np.iinfo(a.dtype)
         return (a.astype(np.float32) / np.float32(info.max)).clip(0.0, 1.0)
@@ -162,7 +163,7 @@ def prepare_exemplars(
             f"exemplars have different channel counts {sorted(channels)}; use all grey or all colour images"
         )
     out_channels = images[0].shape[2]
-    if out_channels == 3 and all(_is_grey(im) for im in images):
+    if out_channels == 3 and all(is_grey(im) for im in images):
         images = [np.ascontiguousarray(im[:, :, :1]) for im in images]
     total = sum(kept)
     low = float(min(im.min() for im in images))
@@ -232,5 +233,6 @@ def _numbers(values: np.ndarray) -> str:
     return "[" + ", ".join(f"{float(v):g}" for v in values) + "]"
 
 
-def _is_grey(image: np.ndarray) -> bool:
+def is_grey(image: np.ndarray) -> bool:
+    """True when an (H, W, 3+) image is grey stored as colour: its first three channels agree within 1/1024."""
     return bool(np.all(np.abs(image[:, :, 0:1] - image[:, :, 1:3]) <= 1.0 / 1024))

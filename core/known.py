@@ -159,12 +159,15 @@ def fill_region(image: object, mask: object | None = None, *, name: str = "image
 def window_sum(mask: np.ndarray, size: int, *, periodic: bool) -> np.ndarray:
     """Sum of ``mask`` over every size x size window, indexed by the window's top-left corner.
 
-    Periodic: (H, W), windows wrap around. Otherwise (H - size + 1, W - size + 1).
+    ``mask``: (H, W, ...) bool or integer (summed as int64) or float (summed
+    as float64, summed-area table); axes after the first two are summed
+    separately (channels). Periodic: (H, W, ...), windows wrap around.
+    Otherwise (H - size + 1, W - size + 1, ...).
     """
-    a = mask.astype(np.int64)
+    a = mask.astype(np.float64 if np.issubdtype(mask.dtype, np.floating) else np.int64)
     if periodic:
-        a = np.pad(a, ((0, size - 1), (0, size - 1)), mode="wrap")
-    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=np.int64)
+        a = np.pad(a, ((0, size - 1), (0, size - 1)) + ((0, 0),) * (a.ndim - 2), mode="wrap")
+    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1, *a.shape[2:]), dtype=a.dtype)
     s[1:, 1:] = a.cumsum(axis=0).cumsum(axis=1)
     return s[size:, size:] - s[:-size, size:] - s[size:, :-size] + s[:-size, :-size]
 

@@ -205,11 +205,46 @@ def sample_corners(
     corners allowed (all by default).
     """
     if valid is not None:
-        allowed = np.flatnonzero(valid)
-        if allowed.size <= count:
-            return allowed
-        return np.sort(rng.choice(allowed, size=count, replace=False))
+        return sample_indices(np.flatnonzero(valid), count, rng)
     total = (height - size + 1) * (width - size + 1)
     if total <= count:
         return np.arange(total)
     return np.sort(rng.choice(total, size=count, replace=False))
+
+
+def sample_indices(pool: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``count`` distinct entries of the 1-D array ``pool``, drawn without replacement, sorted.
+
+    All of ``pool`` as it is when it has at most ``count`` entries (no random
+    draw then); ``pool`` is usually sorted flat indices.
+    """
+    if pool.size <= count:
+        return pool
+    return np.sort(rng.choice(pool, size=count, replace=False))
+
+
+def pca_basis(sample: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leading principal components of patch vectors.
+
+    Parameters
+    ----------
+    sample:
+        (n, D) patch vectors (any float type; computed in float64).
+    components:
+        Most components kept (at most D are).
+
+    Returns
+    -------
+    mean:
+        (D,) float32, the sample's mean.
+    basis:
+        (D, q) float32, C-contiguous, q = min(components, D): the
+        eigenvectors of the scatter matrix, largest eigenvalue first. Features
+        are ``(patches - mean) @ basis``.
+    """
+    s = sample.astype(np.float64)
+    mean = s.mean(axis=0)
+    centered = s - mean
+    _, vecs = np.linalg.eigh(centered.T @ centered)
+    q = min(components, s.shape[1])
+    return mean.astype(np.float32), np.ascontiguousarray(vecs[:, ::-1][:, :q], dtype=np.float32)

@@ -388,7 +388,7 @@ def exemplar_spectrum(exemplar: np.ndarray, height: int, width: int) -> np.ndarr
     e = exemplar.astype(np.float64) - exemplar.reshape(-1, c).mean(axis=0)
     e = e[max(0, (h - height) // 2) :][:height, max(0, (w - width) // 2) :][:, :width]
     hh, ww = e.shape[:2]
-    taper = np.outer(_edge_taper(hh), _edge_taper(ww))[:, :, None]
+    taper = np.outer(edge_taper(hh), edge_taper(ww))[:, :, None]
     windowed = e * taper
     canvas = np.zeros((height, width, c))
     y0, x0 = (height - hh) // 2, (width - ww) // 2
@@ -401,8 +401,8 @@ def exemplar_spectrum(exemplar: np.ndarray, height: int, width: int) -> np.ndarr
     return spectrum
 
 
-def _edge_taper(n: int, fraction: float = 0.1) -> np.ndarray:
-    """1 inside, a raised cosine over ``fraction`` of the length at each end."""
+def edge_taper(n: int, fraction: float = 0.1) -> np.ndarray:
+    """(n,) float64 window: 1 inside, a raised cosine over ``fraction`` of the length (at least 1) at each end."""
     ramp = max(1, int(n * fraction))
     t = np.ones(n)
     edge = 0.5 - 0.5 * np.cos(np.pi * (np.arange(ramp) + 0.5) / ramp)
