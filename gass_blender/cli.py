@@ -24,7 +24,7 @@ import time
 import bpy
 import numpy as np
 
-from . import bridge
+from . import files, images
 from .core import GassError
 from .core.cli import (
     EXIT_BAD_INPUT,
@@ -42,7 +42,7 @@ from .core.cli import (
 )
 from .core.errors import Terminated
 from .core.imageio import sigterm_raises
-from .job import JobState, Snapshot, SynthesisJob
+from .job import JobState, Snapshot, SynthesisJob, describe_error
 
 COMMAND = "gass"
 PROG = "blender -c gass"
@@ -50,8 +50,9 @@ PROG = "blender -c gass"
 _handle: object | None = None
 
 
-def _error(message: str) -> int:
-    print(f"gass: error: {message}", file=sys.stderr)
+def _error(err: GassError) -> int:
+    """Bad input: one line ``gass: error: ...`` (:func:`job.describe_error`), exit code 2."""
+    print(f"gass: error: {describe_error(err)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -77,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
     paths: dict[str, str] = {}
     before: dict[str, FileState] = {}
     try:
-        paths = check_outputs(args, extensions=tuple(bridge.FILE_FORMATS))  # everything, before any reading
+        paths = check_outputs(args, extensions=tuple(files.FILE_FORMATS))  # everything, before any reading
         for path in paths.values():
             before[path] = file_state(path)
         job, formats = _runner(args, loaded)
@@ -92,13 +93,12 @@ def _run(args: argparse.Namespace) -> int:
 
         final = job.run(report)
         if final.state is not JobState.FINISHED:
-            message = final.error or f"the synthesis stopped ({final.state.value})"
-            print(f"gass: error: {message}; no output written", file=sys.stderr)
+            print(f"gass: error: {final.why_unfinished()}; no output written", file=sys.stderr)
             return EXIT_BAD_INPUT if isinstance(job.exception, GassError) else EXIT_FAILED
         for key, path in paths.items():
-            bridge.save_image_file(job.output(key), path, formats[key], bits=output_bits(args, key))
+            files.save_image_file(job.output(key), path, formats[key], bits=output_bits(args, key))
     except GassError as err:
-        return _error(str(err))
+        return _error(err)
     except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM (core.errors.Terminated)
         verb = "terminated" if isinstance(err, Terminated) else "cancelled"
         print(interrupted_message(verb, list(paths.values()), before), file=sys.stderr)
@@ -113,36 +113,36 @@ def _run(args: argparse.Namespace) -> int:
 
 def _read_inputs(
     args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[dict[str, np.ndarray], dict[str, bridge.OutputFormat]]:
+) -> tuple[dict[str, np.ndarray], dict[str, images.OutputFormat]]:
     """Every input file, read by Blender: path -> the engine's pixels, path -> its output encoding.
 
-    A new texture's exemplars share one encoding (:func:`bridge.plan_output`
+    A new texture's exemplars share one encoding (:func:`images.plan_output`
     over all of them); tile, fill and pbr keep each file's own (sRGB,
     Non-Color, float), and alpha where it is used.
     """
     roles = input_roles(args)
     read = {}
     for i, path in enumerate(roles, start=1):
-        image = bridge.load_image_file(path, role=roles[path])
+        image = files.load_image_file(path, role=roles[path])
         loaded.append(image)
-        read[path] = bridge.read_exemplar(image, i, min_side=1)
+        read[path] = images.read_exemplar(image, i, min_side=1)
     if args.kind == "new":
-        fmt, arrays = bridge.plan_output(list(read.values()), alpha=bool(args.alpha))
+        fmt, arrays = images.plan_output(list(read.values()), alpha=bool(args.alpha))
         return dict(zip(read, arrays)), dict.fromkeys(read, fmt)
     alpha_is_mask = args.kind == "fill" and not args.mask
     pixels: dict[str, np.ndarray] = {}
-    formats: dict[str, bridge.OutputFormat] = {}
+    formats: dict[str, images.OutputFormat] = {}
     for path, exemplar in read.items():
         keep = exemplar.pixels.shape[2] in (2, 4) and (
             alpha_is_mask or float(exemplar.pixels[:, :, -1].min()) < 1.0
         )
-        formats[path], (pixels[path],) = bridge.plan_output([exemplar], alpha=keep)
+        formats[path], (pixels[path],) = images.plan_output([exemplar], alpha=keep)
     return pixels, formats
 
 
 def _runner(
     args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[SynthesisJob, dict[str, bridge.OutputFormat]]:
+) -> tuple[SynthesisJob, dict[str, images.OutputFormat]]:
     """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
     pixels, formats = _read_inputs(args, loaded)
     synth = job_from_args(args, pixels.__getitem__).synthesizer()

@@ -1,12 +1,18 @@
-"""The stepping object behind every synthesis: NumPy only, never bpy.
+"""The stepping object behind every synthesis, and its texts: NumPy only, never bpy.
 
 :class:`SynthesisJob` wraps one :class:`core.Synthesizer` and runs its
 ``steps()`` either on the calling thread (``step()``, ``run()``: execute(),
 the command line, tests) or on a worker thread (``start()``: the modal
 operator). The worker only touches NumPy; the main thread reads what it
 publishes (progress, a preview already in Blender's pixel layout, the result)
-through :meth:`snapshot` and :meth:`take_preview`, which only take a lock and
-copy a few numbers. bpy is not thread-safe: nothing in this module imports it.
+through :meth:`SynthesisJob.snapshot` and :meth:`SynthesisJob.take_preview`,
+which only take a lock and copy a few numbers. The job is the one place that
+knows whether a run was asked to stop (:meth:`SynthesisJob.cancel`,
+:attr:`SynthesisJob.cancel_requested`) and :func:`describe_error` the one
+place that turns an error into the line a user reads.
+
+bpy is not thread-safe: nothing in this module imports it, so it is tested
+without Blender (tests/test_addon_helpers.py).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from .core import GassError, Progress, SynthesisConfig, Synthesizer
 #: Errors of a run that are the user's input, not a bug: shown as a report.
 USER_ERRORS: tuple[type[BaseException], ...] = (GassError, FloatingPointError, MemoryError)
 
+#: Least seconds between two live previews, unless the add-on's preferences say otherwise.
+PREVIEW_INTERVAL = 0.25
+
 
 class JobState(enum.Enum):
     """Where a job is; FINISHED, CANCELLED and FAILED are final."""
@@ -35,6 +44,17 @@ class JobState(enum.Enum):
     FINISHED = "finished"
     CANCELLED = "cancelled"
     FAILED = "failed"
+
+
+def describe_error(err: BaseException) -> str:
+    """The one-line, user-readable message for an error of a synthesis (the one place errors become text)."""
+    if isinstance(err, MemoryError):
+        return "the synthesis ran out of memory; choose a smaller output size or fewer/smaller exemplars"
+    if isinstance(err, FloatingPointError):
+        return f"{err}; try another seed or the 'standard' quality"
+    if isinstance(err, GassError):
+        return str(err)
+    return f"internal error: {type(err).__name__}: {err}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,7 @@ class Snapshot:
     steps:
         Engine steps done so far.
     error:
-        One-line message when ``state`` is FAILED, else None.
+        One-line message (:func:`describe_error`) when ``state`` is FAILED, else None.
     """
 
     state: JobState
@@ -61,16 +81,9 @@ class Snapshot:
     steps: int
     error: str | None
 
-
-def describe_error(err: BaseException) -> str:
-    """A one-line, user-readable message for an error raised by the engine."""
-    if isinstance(err, MemoryError):
-        return "the synthesis ran out of memory; choose a smaller output size or fewer/smaller exemplars"
-    if isinstance(err, FloatingPointError):
-        return f"{err}; try another seed or the 'standard' quality"
-    if isinstance(err, GassError):
-        return str(err)
-    return f"internal error: {type(err).__name__}: {err}"
+    def why_unfinished(self) -> str:
+        """Why a run that has ended did not finish: its error, or 'the synthesis stopped (cancelled)'."""
+        return self.error or f"the synthesis stopped ({self.state.value})"
 
 
 class SynthesisJob:
@@ -83,19 +96,19 @@ class SynthesisJob:
         make-tileable or fill), already validated.
     outputs:
         Output key -> channels of the run's (stacked) result that form that
-        image; default ``{"": all channels}``. A PBR run has one key per map.
-    preview_key:
-        The output shown as live preview (default: the first).
+        image; default ``{"": all channels}``. A PBR run has one key per map;
+        the first output is the one shown as live preview.
     preview_interval:
         Least time in seconds between two previews (0: after every step).
         A preview costs an enlargement to output size (nearest neighbour), so
-        it is also spaced to at least 4x its own cost (at most ~20% of the
-        worker's time).
+        it is also spaced to at least ``preview_cost_factor`` (4) times its
+        own cost (at most ~20% of the worker's time).
 
     Notes
     -----
     Use either the synchronous methods (:meth:`step`, :meth:`run`) or
-    :meth:`start`, never both on one job.
+    :meth:`start`, never both on one job. :meth:`run` makes no previews:
+    nobody can look at them while the calling thread is busy.
     """
 
     def __init__(
@@ -103,13 +116,11 @@ class SynthesisJob:
         synth: Synthesizer,
         *,
         outputs: Mapping[str, slice] | None = None,
-        preview_key: str | None = None,
-        preview_interval: float = 0.25,
+        preview_interval: float = PREVIEW_INTERVAL,
     ) -> None:
         self.synth = synth
         self.config = synth.config
         self.outputs = dict(outputs) if outputs is not None else {"": slice(None)}
-        self.preview_key = preview_key if preview_key is not None else next(iter(self.outputs))
         self.preview_interval = preview_interval
         #: Previews are also spaced by this many times their own cost (0: only preview_interval counts).
         self.preview_cost_factor = 4.0
@@ -127,7 +138,7 @@ class SynthesisJob:
         self._preview_serial = 0
         self._taken_serial = 0
         self._next_preview = 0.0
-        self._result_pixels: dict[str, np.ndarray] | None = None
+        self._output_pixels: dict[str, np.ndarray] | None = None
 
     @classmethod
     def for_exemplars(
@@ -137,11 +148,11 @@ class SynthesisJob:
         config: SynthesisConfig,
         seed: int,
         *,
-        preview_interval: float = 0.25,
+        preview_interval: float = PREVIEW_INTERVAL,
         names: Sequence[str] | None = None,
     ) -> SynthesisJob:
         """A new texture from exemplar arrays (top row first, in the output's encoding,
-        see :func:`bridge.plan_output`); the engine validates and raises :class:`core.GassError`."""
+        see :func:`images.plan_output`); the engine validates and raises :class:`core.GassError`."""
         synth = Synthesizer(list(exemplars), weights, config, seed, names=names)
         return cls(synth, preview_interval=preview_interval)
 
@@ -149,13 +160,13 @@ class SynthesisJob:
 
     def step(self, count: int = 1) -> bool:
         """Run up to ``count`` engine steps on the calling thread; True while work remains."""
-        if self._thread is not None:
-            raise RuntimeError("this job runs on a worker thread; use snapshot() and take_preview()")
-        return all(self._advance(capture_all=False) for _ in range(count))
+        self._check_not_threaded()
+        return all(self._advance(capture_all=False, previews=True) for _ in range(count))
 
     def run(self, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
-        """Run to the end on the calling thread, calling ``callback`` after every step."""
-        while self.step():
+        """Run to the end on the calling thread (no previews), calling ``callback`` after every step."""
+        self._check_not_threaded()
+        while self._advance(capture_all=False, previews=False):
             if callback is not None:
                 callback(self.snapshot())
         final = self.snapshot()
@@ -174,15 +185,21 @@ class SynthesisJob:
         self._thread.start()
 
     def cancel(self) -> None:
-        """Ask the job to stop; the worker stops before its next step.
+        """Ask the job to stop; the worker stops before its next step. Idempotent.
 
         Does not wait: call :meth:`join` to wait for the worker (it finishes
-        the step under way, well under a second).
+        the step under way, well under a second). Without a worker the job is
+        CANCELLED at once (unless it has already ended).
         """
         self._cancel.set()
         with self._lock:
             if self._state in (JobState.READY, JobState.RUNNING) and self._thread is None:
                 self._state = JobState.CANCELLED
+
+    @property
+    def cancel_requested(self) -> bool:
+        """True once :meth:`cancel` has been called (by anyone: Esc, the Cancel button, undo)."""
+        return self._cancel.is_set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker thread; True when it has ended (or never started)."""
@@ -196,11 +213,15 @@ class SynthesisJob:
         """True when :meth:`start` has been called."""
         return self._thread is not None
 
+    def _check_not_threaded(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("this job runs on a worker thread; use snapshot() and take_preview()")
+
     def _work(self) -> None:
-        while self._advance(capture_all=True):
+        while self._advance(capture_all=True, previews=True):
             pass
 
-    def _advance(self, *, capture_all: bool) -> bool:
+    def _advance(self, *, capture_all: bool, previews: bool) -> bool:
         """One engine step; publishes progress, maybe a preview, or the end state."""
         with self._lock:
             if self._state in (JobState.FINISHED, JobState.CANCELLED, JobState.FAILED):
@@ -216,7 +237,7 @@ class SynthesisJob:
         except StopIteration:
             result = {key: pixels.to_blender(self.synth.result[:, :, part]) for key, part in self.outputs.items()}
             with self._lock:
-                self._result_pixels = result
+                self._output_pixels = result
                 self._fraction = 1.0
                 self._stage = "finished"
                 self._state = JobState.FINISHED
@@ -229,12 +250,7 @@ class SynthesisJob:
                 raise
             self._fail(err)
             return False
-        preview = None
-        now = time.perf_counter()
-        if now >= self._next_preview:
-            preview = pixels.to_blender(progress.preview(smooth=False)[:, :, self.outputs[self.preview_key]])
-            cost = time.perf_counter() - now
-            self._next_preview = time.perf_counter() + max(self.preview_interval, self.preview_cost_factor * cost)
+        preview = self._make_preview(progress) if previews else None
         with self._lock:
             self._count += 1
             self._fraction = max(self._fraction, min(1.0, float(progress.fraction)))
@@ -243,6 +259,16 @@ class SynthesisJob:
                 self._preview = preview
                 self._preview_serial += 1
         return True
+
+    def _make_preview(self, progress: Progress) -> np.ndarray | None:
+        """The first output's current image in Blender's layout, when a preview is due; else None."""
+        now = time.perf_counter()
+        if now < self._next_preview:
+            return None
+        preview = pixels.to_blender(progress.preview(smooth=False)[:, :, next(iter(self.outputs.values()))])
+        cost = time.perf_counter() - now
+        self._next_preview = time.perf_counter() + max(self.preview_interval, self.preview_cost_factor * cost)
+        return preview
 
     def _fail(self, err: BaseException) -> None:
         with self._lock:
@@ -271,25 +297,21 @@ class SynthesisJob:
         return self._exception
 
     @property
-    def result(self) -> np.ndarray:
-        """The finished texture (all outputs stacked): (height, width, C) float32, top row first."""
-        return self.synth.result
+    def internal_error(self) -> BaseException | None:
+        """The exception that made the job fail when it is a bug (not in :data:`USER_ERRORS`), else None."""
+        err = self._exception
+        return err if err is not None and not isinstance(err, USER_ERRORS) else None
 
     def output(self, key: str = "") -> np.ndarray:
         """One finished output image: (height, width, C) float32, top row first."""
         return self.synth.result[:, :, self.outputs[key]]
 
-    @property
-    def result_pixels(self) -> np.ndarray:
-        """The finished (first) output as Blender's flat RGBA float32 (bottom row first)."""
-        return self.output_pixels(next(iter(self.outputs)))
-
-    def output_pixels(self, key: str) -> np.ndarray:
+    def output_pixels(self, key: str = "") -> np.ndarray:
         """One finished output as Blender's flat RGBA float32 (bottom row first)."""
         with self._lock:
-            if self._result_pixels is None:
+            if self._output_pixels is None:
                 raise RuntimeError("the job has not finished")
-            return self._result_pixels[key]
+            return self._output_pixels[key]
 
     @property
     def total_steps(self) -> int:
@@ -298,7 +320,7 @@ class SynthesisJob:
 
 
 def eta_text(fraction: float, elapsed: float) -> str:
-    """'about 2 min left' from the fraction done and the seconds spent so far."""
+    """'about 2 min left' from the fraction done and the seconds spent so far ('' while unknown)."""
     if fraction <= 0.02 or elapsed < 2.0:
         return ""
     left = elapsed * (1.0 - fraction) / fraction
@@ -307,3 +329,13 @@ def eta_text(fraction: float, elapsed: float) -> str:
     if left < 60:
         return f"about {max(1, round(left))} s left"
     return f"about {round(left / 60)} min left"
+
+
+def status_line(snap: Snapshot, elapsed: float) -> str:
+    """One line for the status bar: percent, stage, time left, how to cancel."""
+    parts = [f"GASS {snap.fraction * 100:.0f}%", snap.stage]
+    eta = eta_text(snap.fraction, elapsed)
+    if eta:
+        parts.append(eta)
+    parts.append("Esc or right-click to cancel")
+    return "  ·  ".join(parts)

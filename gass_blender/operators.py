@@ -2,7 +2,10 @@
 
 The jobs share one operator body (:class:`JobOperator`): ``gass.synthesize``
 (a new texture), ``gass.synthesize_pbr`` (aligned PBR maps),
-``gass.make_tileable`` and ``gass.fill``.
+``gass.make_tileable`` and ``gass.fill``. The operator drives one
+:class:`session.SynthesisSession`; whether the run was asked to stop is its
+job's to know (``session.job.cancel_requested``), and every error reaches the
+artist through :func:`job.describe_error`.
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ import _thread
 import contextlib
 import sys
 import time
+import traceback
 import types
 from typing import TYPE_CHECKING
 
 import bpy
 
-from . import bridge, material
+from . import material
 from .core import GassError
-from .job import JobState
+from .job import JobState, describe_error
 from .properties import scene_settings as _settings
 from .session import BUSY_MESSAGE, SynthesisSession, active_session
 
@@ -84,10 +88,10 @@ def stopped_message(reason: str) -> str:
 
 
 class JobOperator(bpy.types.Operator):
-    """The body of every job operator (never registered itself); subclasses set ``job`` (see
-    session.JOBS), ``bl_idname``, ``bl_label`` and ``ready()``."""
+    """The body of every job operator (never registered itself); subclasses set ``mode`` (see
+    session.MODES), ``bl_idname``, ``bl_label`` and ``missing_input()``."""
 
-    job = "NEW"
+    mode = "NEW"
     # No REGISTER: "Repeat Last" would re-run a minutes-long synthesis synchronously.
     bl_options = {"UNDO"}
 
@@ -98,8 +102,8 @@ class JobOperator(bpy.types.Operator):
     _last_update = 0.0
 
     @classmethod
-    def ready(cls, context: bpy.types.Context) -> str:
-        """Why the job cannot start yet ("" when it can)."""
+    def missing_input(cls, context: bpy.types.Context) -> str:
+        """What the job still needs before it can start, as a hint ("" when nothing is missing)."""
         return ""
 
     @classmethod
@@ -107,7 +111,7 @@ class JobOperator(bpy.types.Operator):
         if active_session() is not None:
             cls.poll_message_set(BUSY_MESSAGE)
             return False
-        why = "No scene" if _settings(context) is None else cls.ready(context)
+        why = "No scene" if _settings(context) is None else cls.missing_input(context)
         if why:
             cls.poll_message_set(why)
             return False
@@ -126,26 +130,22 @@ class JobOperator(bpy.types.Operator):
         """
         session: SynthesisSession | None = None
         try:
-            session = SynthesisSession.from_context(context, self.job)
+            session = SynthesisSession.from_context(context, self.mode)
             session.begin(threaded=False)
             snap = session.run_to_end()
             if snap.state is not JobState.FINISHED:
-                raise GassError(snap.error or f"the synthesis stopped ({snap.state.value})")
+                raise GassError(snap.why_unfinished())
             image = session.finish()
-        except GassError as err:
-            if session is not None:
-                session.cancel()
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
-        except KeyboardInterrupt:
-            if session is not None:
-                session.cancel()
-            self.report({"WARNING"}, INTERRUPTED_MESSAGE)
-            interrupt_caller(sys._getframe())
-            return {"CANCELLED"}
-        except BaseException:
+        except BaseException as err:
             if session is not None:
                 session.cancel()  # never leave a half-made image or changed link behind
+            if isinstance(err, GassError):
+                self.report({"ERROR"}, describe_error(err))
+                return {"CANCELLED"}
+            if isinstance(err, KeyboardInterrupt):
+                self.report({"WARNING"}, INTERRUPTED_MESSAGE)
+                interrupt_caller(sys._getframe())
+                return {"CANCELLED"}
             raise
         self._report_done(session, image)
         return {"FINISHED"}
@@ -156,10 +156,10 @@ class JobOperator(bpy.types.Operator):
         if bpy.app.background or context.window is None:
             return self.execute(context)
         try:
-            session = SynthesisSession.from_context(context, self.job)
+            session = SynthesisSession.from_context(context, self.mode)
             session.begin(threaded=True)
         except GassError as err:
-            self.report({"ERROR"}, str(err))
+            self.report({"ERROR"}, describe_error(err))
             return {"CANCELLED"}
         self._session = session
         space = context.space_data
@@ -183,7 +183,9 @@ class JobOperator(bpy.types.Operator):
             if session is not None and session.stop_reason is not None:
                 self.report({"WARNING"}, stopped_message(session.stop_reason))
             return {"CANCELLED"}
-        if (event.type in {"ESC", "RIGHTMOUSE"} and event.value == "PRESS") or session.cancel_requested:
+        if event.type in {"ESC", "RIGHTMOUSE"} and event.value == "PRESS":
+            session.job.cancel()
+        if session.job.cancel_requested:  # Esc, or the Cancel button (gass.cancel)
             self._abort(context, session)
             self.report({"INFO"}, "GASS: synthesis cancelled; nothing was changed")
             return {"CANCELLED"}
@@ -198,31 +200,20 @@ class JobOperator(bpy.types.Operator):
         self._last_update = now
         try:
             snap = session.update()
+            _redraw(context)
+            image = session.finish() if snap.state is JobState.FINISHED else None
         except GassError as err:
-            self._abort(context, session)
-            self.report({"ERROR"}, str(err))
-            return {"CANCELLED"}
-        _redraw(context)
-        if snap.state is JobState.FINISHED:
-            try:
-                image = session.finish()
-            except GassError as err:
-                self._abort(context, session)
-                self.report({"ERROR"}, str(err))
-                return {"CANCELLED"}
-            self._stop(context)
-            self._report_done(session, image)
-            return {"FINISHED"}
+            return self._fail(context, session, describe_error(err))
         if snap.state in (JobState.FAILED, JobState.CANCELLED):
-            self._abort(context, session)
-            if session.job.exception is not None and snap.error and snap.error.startswith("internal error"):
-                import traceback
-
-                traceback.print_exception(session.job.exception)
-            self.report({"ERROR"}, f"GASS: {snap.error or 'the synthesis stopped'}")
-            return {"CANCELLED"}
-        self._show_status(context)
-        return {"PASS_THROUGH"}
+            if session.job.internal_error is not None:
+                traceback.print_exception(session.job.internal_error)
+            return self._fail(context, session, f"GASS: {snap.why_unfinished()}")
+        if image is None:
+            self._show_status(context)
+            return {"PASS_THROUGH"}
+        self._stop(context)
+        self._report_done(session, image)
+        return {"FINISHED"}
 
     def cancel(self, context: bpy.types.Context) -> None:
         """Blender ends the operator (window closed, another file loaded): stop and restore.
@@ -236,6 +227,12 @@ class JobOperator(bpy.types.Operator):
         self._stop(context)
 
     # -- helpers -----------------------------------------------------------------
+
+    def _fail(self, context: bpy.types.Context, session: SynthesisSession, message: str) -> Result:
+        """End the modal run with an error report: stop, restore the file, report ``message``."""
+        self._abort(context, session)
+        self.report({"ERROR"}, message)
+        return {"CANCELLED"}
 
     def _abort(self, context: bpy.types.Context, session: SynthesisSession) -> None:
         session.cancel()
@@ -274,10 +271,10 @@ class GASS_OT_synthesize(JobOperator):
 
     bl_idname = "gass.synthesize"
     bl_label = "Synthesize"
-    job = "NEW"
+    mode = "NEW"
 
     @classmethod
-    def ready(cls, context: bpy.types.Context) -> str:
+    def missing_input(cls, context: bpy.types.Context) -> str:
         settings = _settings(context)
         if settings is None or not any(item.image is not None for item in settings.exemplars):
             return "Add an exemplar image first (the + button or Add Active Image)"
@@ -289,10 +286,10 @@ class GASS_OT_synthesize_pbr(JobOperator):
 
     bl_idname = "gass.synthesize_pbr"
     bl_label = "Synthesize PBR Set"
-    job = "PBR"
+    mode = "PBR"
 
     @classmethod
-    def ready(cls, context: bpy.types.Context) -> str:
+    def missing_input(cls, context: bpy.types.Context) -> str:
         settings = _settings(context)
         if settings is None or not any(row.image is not None for row in settings.maps):
             return "Add the material's maps first (From Material, or + and pick images)"
@@ -310,10 +307,10 @@ class GASS_OT_make_tileable(JobOperator):
 
     bl_idname = "gass.make_tileable"
     bl_label = "Make Tileable"
-    job = "TILEABLE"
+    mode = "TILEABLE"
 
     @classmethod
-    def ready(cls, context: bpy.types.Context) -> str:
+    def missing_input(cls, context: bpy.types.Context) -> str:
         return _source_missing(context)
 
 
@@ -322,10 +319,10 @@ class GASS_OT_fill(JobOperator):
 
     bl_idname = "gass.fill"
     bl_label = "Fill Region"
-    job = "FILL"
+    mode = "FILL"
 
     @classmethod
-    def ready(cls, context: bpy.types.Context) -> str:
+    def missing_input(cls, context: bpy.types.Context) -> str:
         return _source_missing(context)
 
 
@@ -346,7 +343,7 @@ class GASS_OT_cancel(bpy.types.Operator):
         session = active_session()
         if session is not None:
             if session.job.threaded:
-                session.cancel_requested = True  # the modal operator cancels on its next timer event
+                session.job.cancel()  # the modal operator restores the file on its next timer event
             else:
                 session.cancel()
         return {"FINISHED"}
@@ -410,7 +407,7 @@ def active_image(context: bpy.types.Context) -> tuple[bpy.types.Image | None, st
             return None, f"The active node '{active.name}' is not an Image Texture node: click one"
     else:
         obj = context.active_object
-        node = bridge.active_image_node(obj.active_material if obj is not None else None)
+        node = material.active_image_node(obj.active_material if obj is not None else None)
     if node is None:
         return None, "Click an Image Texture node (it becomes the active node) in the Shader Editor"
     if node.image is None:

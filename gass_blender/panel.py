@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import bridge
+from . import images, material
 from .properties import GASS_PG_exemplar, GASS_PG_map, GASS_PG_settings, scene_settings
 from .session import active_session
 
@@ -28,7 +28,7 @@ class GASS_UL_exemplars(bpy.types.UIList):
             return
         row = layout.row(align=True)
         image = item.image
-        row.alert = image is None or bridge.file_missing(image)
+        row.alert = image is None or images.file_missing(image)
         row.prop(item, "image", text="")
         sub = row.row(align=True)
         sub.ui_units_x = 3.5
@@ -53,7 +53,7 @@ class GASS_UL_maps(bpy.types.UIList):
         if not isinstance(item, GASS_PG_map):
             return
         row = layout.row(align=True)
-        row.alert = item.image is None or bridge.file_missing(item.image)
+        row.alert = item.image is None or images.file_missing(item.image)
         sub = row.row(align=True)
         sub.ui_units_x = 4.5
         sub.prop(item, "kind", text="")
@@ -144,8 +144,8 @@ class GASS_PT_main_base:
                 box.label(text=line)
             return
         try:
-            target = bridge.find_target(context)
-        except bridge.SetupError as err:
+            target = material.find_target(context)
+        except material.SetupError as err:
             box = layout.box()
             box.alert = True
             for line in _wrap(str(err), 40):

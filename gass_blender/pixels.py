@@ -2,10 +2,13 @@
 
 Blender's ``Image.pixels`` is one flat float32 array of ``channels`` values
 per pixel, bottom row first; the engine works on (H, W, C) arrays, top row
-first. Everything here is pure NumPy, so the worker thread may call it.
+first. Everything here is pure NumPy, so the worker thread may call it, and
+it is tested without Blender (tests/test_addon_helpers.py).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -65,3 +68,15 @@ def linear_to_srgb(values: np.ndarray) -> np.ndarray:
     v = np.asarray(values, dtype=np.float32)
     high = 1.055 * np.power(np.maximum(v, 0.0031308), 1.0 / 2.4) - 0.055
     return np.where(v <= 0.0031308, v * 12.92, high).astype(np.float32)
+
+
+def convert_rgb(image: np.ndarray, transfer: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """A copy of an (H, W, C) image with ``transfer`` (e.g. :func:`srgb_to_linear`) applied to its colour.
+
+    The colour channels are the first 3 (C = 3, 4) or the first (C = 1, 2,
+    grey); alpha is never converted.
+    """
+    out = image.copy()
+    n = 3 if image.shape[2] >= 3 else 1
+    out[:, :, :n] = transfer(image[:, :, :n])
+    return out

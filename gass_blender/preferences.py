@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, cast
 import bpy
 from bpy.props import FloatProperty, IntProperty
 
+from .job import PREVIEW_INTERVAL
+
 #: The extension's root package, e.g. "bl_ext.user_default.gass_blender" (never hard-coded).
 PACKAGE = cast(str, __package__)
 
@@ -31,7 +33,7 @@ class GASS_AP_preferences(bpy.types.AddonPreferences):
         preview_interval: FloatProperty(
             name="Preview Interval",
             description="Seconds between two live preview updates of the texture while it is synthesized",
-            default=0.25,
+            default=PREVIEW_INTERVAL,
             min=0.05,
             max=10.0,
             subtype="TIME_ABSOLUTE",

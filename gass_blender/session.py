@@ -4,38 +4,38 @@ A :class:`SynthesisSession` is made by :meth:`SynthesisSession.from_context`
 for one job (a new texture, a PBR set, make-tileable, fill), which validates
 everything and copies the input pixels but changes nothing in the file.
 :meth:`begin` creates the output image(s) and wires them into the material
-(remembering what it changed); then either :meth:`step` (on the calling
-thread) or a worker thread (``begin(threaded=True)``) advances the engine,
-and :meth:`update` (main thread) copies the newest preview into the image.
-:meth:`finish` writes the results and packs them; :meth:`cancel` removes the
-images and restores the material exactly.
+(recording what it changed in one :class:`material.MaterialEdit`); then
+either :meth:`step` (on the calling thread) or a worker thread
+(``begin(threaded=True)``) advances the engine, and :meth:`update` (main
+thread) copies the newest preview into the image. :meth:`finish` writes the
+results and packs them; :meth:`cancel` stops the job, removes the images and
+reverts the material edit. Whether a run was asked to stop is the job's to
+know (:attr:`SynthesisJob.cancel_requested`).
 
 At most one session runs at a time (:func:`active_session`).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import bpy
 import numpy as np
 
-from . import bridge, material, preferences
+from . import images, material, preferences
 from .core import GassError, InvalidExemplarError, SynthesisConfig, Synthesizer
 from .core.config import MIN_OUTPUT_SIDE
 from .core.exemplars import check_image_size
 from .core.maps import MapSet
 from .core.synth import fill_synthesizer, tileable_synthesizer
-from .job import JobState, Snapshot, SynthesisJob, eta_text
+from .job import PREVIEW_INTERVAL, JobState, Snapshot, SynthesisJob, status_line
 from .properties import GASS_PG_settings, scene_settings
 
 #: The jobs, as named by ``scene.gass.mode``.
-JOBS = ("NEW", "PBR", "TILEABLE", "FILL")
+MODES = ("NEW", "PBR", "TILEABLE", "FILL")
 
 
 class BusyError(GassError):
@@ -74,14 +74,6 @@ def abort_active(reason: str | None = None) -> None:
         session.job.join(timeout=STOP_TIMEOUT)
 
 
-class Change(Protocol):
-    """A recorded material edit (:class:`bridge.LinkChange`, :class:`material.MaterialEdit`)."""
-
-    warnings: list[str]
-
-    def revert(self) -> None: ...
-
-
 @dataclass(frozen=True)
 class PlannedImage:
     """One output image of a session.
@@ -93,19 +85,19 @@ class PlannedImage:
     name:
         Wanted datablock name (Blender adds .001 if it is taken).
     fmt:
-        Its :class:`bridge.OutputFormat`.
+        Its :class:`images.OutputFormat`.
     alpha:
         An RGBA image.
     """
 
     key: str
     name: str
-    fmt: bridge.OutputFormat
+    fmt: images.OutputFormat
     alpha: bool = False
 
 
-#: Wires the new images (by output key) into the file; returns what it changed, or None.
-Wire = Callable[[dict[str, bpy.types.Image]], "Change | None"]
+#: Wires the new images (by output key) into the file; returns the record of what it changed, or None.
+Wire = Callable[[dict[str, bpy.types.Image]], "material.MaterialEdit | None"]
 
 
 class SynthesisSession:
@@ -115,30 +107,28 @@ class SynthesisSession:
     ----------
     job:
         The :class:`SynthesisJob` (validated engine run).
-    images:
-        The output images to create, the job's preview key first.
+    planned:
+        The output images to create, in the order of the job's outputs (the
+        first is the live preview).
     wire:
         Puts the new images into the material, recording the change.
     destination:
-        Where the results go, for messages.
+        Where the results go, for messages (replaced by the edit's own
+        :attr:`material.MaterialEdit.destination` once it is made).
     """
 
-    def __init__(self, job: SynthesisJob, images: list[PlannedImage], wire: Wire, destination: str) -> None:
+    def __init__(self, job: SynthesisJob, planned: list[PlannedImage], wire: Wire, destination: str) -> None:
         self.job = job
-        self.planned = images
+        self.planned = planned
         self.wire = wire
         self.destination = destination
         self.width = job.config.width
         self.height = job.config.height
-        self.change: Change | None = None
+        self.edit: material.MaterialEdit | None = None
         self.warnings: list[str] = []
-        self.cancel_requested = False
         #: Why the session was cancelled from outside the operator (e.g. "Undo"), else None.
         self.stop_reason: str | None = None
         self.started = 0.0
-        self.update_seconds_max = 0.0
-        self.update_seconds_total = 0.0
-        self.updates = 0
         self.previews_written = 0
         self._images: dict[str, tuple[str, int]] = {}  # key -> (name, address)
         self._closed = False
@@ -146,8 +136,10 @@ class SynthesisSession:
     # -- creation --------------------------------------------------------------
 
     @classmethod
-    def from_context(cls, context: bpy.types.Context, job: str = "NEW") -> SynthesisSession:
-        """Validate the scene's settings for ``job`` and read the inputs; changes nothing.
+    def from_context(cls, context: bpy.types.Context, mode: str = "NEW") -> SynthesisSession:
+        """Validate the scene's settings for the job ``mode`` (one of :data:`MODES`) and read the inputs.
+
+        Changes nothing in the file.
 
         Raises
         ------
@@ -159,14 +151,14 @@ class SynthesisSession:
             raise BusyError(BUSY_MESSAGE)
         settings = scene_settings(context)
         if settings is None:
-            raise bridge.SetupError("No scene")
+            raise material.SetupError("No scene")
         prefs = preferences.get(context)
-        interval = prefs.preview_interval if prefs is not None else 0.25
+        interval = prefs.preview_interval if prefs is not None else PREVIEW_INTERVAL
         budget = prefs.memory_budget_mb if prefs is not None else None
         builders = {"NEW": _plan_new, "PBR": _plan_pbr, "TILEABLE": _plan_tileable, "FILL": _plan_fill}
-        if job not in builders:
-            raise ValueError(f"unknown job {job!r}; one of {', '.join(JOBS)}")
-        session = builders[job](context, settings, budget)
+        if mode not in builders:
+            raise ValueError(f"unknown job {mode!r}; one of {', '.join(MODES)}")
+        session = builders[mode](context, settings, budget)
         session.job.preview_interval = interval
         return session
 
@@ -184,19 +176,18 @@ class SynthesisSession:
         created: dict[str, bpy.types.Image] = {}
         try:
             for plan in self.planned:
-                image = bridge.new_output_image(plan.name, self.width, self.height, plan.fmt, alpha=plan.alpha)
+                image = images.new_output_image(plan.name, self.width, self.height, plan.fmt, alpha=plan.alpha)
                 created[plan.key] = image
                 self._images[plan.key] = (image.name, image.as_pointer())
-            self.change = self.wire(created)
+            self.edit = self.wire(created)
         except BaseException:
             for image in created.values():
                 bpy.data.images.remove(image)
             self._images.clear()
             raise
-        if self.change is not None:
-            self.warnings.extend(self.change.warnings)
-        if isinstance(self.change, bridge.LinkChange):  # what was really done (4.2 may have turned nodes on)
-            self.destination = self.change.describe()
+        if self.edit is not None:
+            self.warnings.extend(self.edit.warnings)
+            self.destination = self.edit.destination  # what was really done (4.2 may have turned nodes on)
         _ACTIVE = self
         self.started = time.perf_counter()
         if threaded:
@@ -208,16 +199,14 @@ class SynthesisSession:
 
     def run_to_end(self, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
         """Run the remaining steps on this thread (no previews: nobody can see them)."""
-        self.job.preview_interval = math.inf
         return self.job.run(callback)
 
     def update(self) -> Snapshot:
         """Main thread, a few times per second: copy the newest preview into the image.
 
         Returns the job's :class:`Snapshot`. Costs one ``foreach_set`` when a
-        new preview is there, else microseconds; see ``update_seconds_max``.
+        new preview is there, else microseconds (``scripts/measure_timer.py``).
         """
-        start = time.perf_counter()
         snap = self.job.snapshot()
         if not self._closed and snap.state is JobState.RUNNING:
             flat = self.job.take_preview()
@@ -225,12 +214,8 @@ class SynthesisSession:
                 image = self.image()
                 if image is None:
                     raise GassError("The output image was removed while it was being synthesized")
-                bridge.write_pixels(image, flat)
+                images.write_pixels(image, flat)
                 self.previews_written += 1
-        spent = time.perf_counter() - start
-        self.updates += 1
-        self.update_seconds_total += spent
-        self.update_seconds_max = max(self.update_seconds_max, spent)
         return snap
 
     def finish(self) -> bpy.types.Image:
@@ -242,19 +227,19 @@ class SynthesisSession:
         snap = self.job.snapshot()
         if snap.state is not JobState.FINISHED:
             raise RuntimeError(f"the synthesis has not finished (state {snap.state.value})")
-        images = self.images()
-        if len(images) != len(self.planned):
+        outputs = self.images()
+        if len(outputs) != len(self.planned):
             raise GassError("An output image was removed while it was being synthesized")
-        for key, image in images.items():
-            bridge.write_pixels(image, self.job.output_pixels(key))
-            bridge.pack(image)
+        for key, image in outputs.items():
+            images.write_pixels(image, self.job.output_pixels(key))
+            image.pack()  # PNG for byte, OpenEXR for float images: survives save and reload
             # Kept even when a later run replaces it in the node (no user left): the artist made it,
             # and Blender drops images without users on save. Delete it in Blender File view.
             image.use_fake_user = True
         self._closed = True
         if _ACTIVE is self:
             _ACTIVE = None
-        return images[self.planned[0].key]
+        return outputs[self.planned[0].key]
 
     def cancel(self, reason: str | None = None) -> None:
         """Stop the engine, remove the output image and restore the material. Idempotent.
@@ -271,8 +256,8 @@ class SynthesisSession:
             self.stop_reason = reason
             self._closed = True
             try:
-                if self.change is not None:
-                    self.change.revert()
+                if self.edit is not None:
+                    self.edit.revert()
                 for image in self.images().values():
                     bpy.data.images.remove(image)
             except ReferenceError:  # data freed under us (e.g. file reloaded): nothing left to restore
@@ -307,21 +292,9 @@ class SynthesisSession:
         found = {key: self.image(key) for key in self._images}
         return {key: image for key, image in found.items() if image is not None}
 
-    @property
-    def image_name(self) -> str | None:
-        """Name of the (first) output image (after Blender made it unique)."""
-        image = self.image()
-        return image.name if image is not None else None
-
     def status_text(self) -> str:
         """One line for the status bar: percent, stage, time left, how to cancel."""
-        snap = self.job.snapshot()
-        eta = eta_text(snap.fraction, time.perf_counter() - self.started)
-        parts = [f"GASS {snap.fraction * 100:.0f}%", snap.stage]
-        if eta:
-            parts.append(eta)
-        parts.append("Esc or right-click to cancel")
-        return "  ·  ".join(parts)
+        return status_line(self.job.snapshot(), time.perf_counter() - self.started)
 
 
 # -- one builder per job: validate, read the inputs, plan the outputs ------------------
@@ -330,20 +303,20 @@ class SynthesisSession:
 def _plan_new(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
     """A new texture from the exemplar list into the active material."""
     if len(settings.exemplars) == 0:
-        raise bridge.SetupError("No exemplars: add an image to the exemplar list first")
-    target = bridge.find_target(context)
+        raise material.SetupError("No exemplars: add an image to the exemplar list first")
+    target = material.find_target(context)
     config = settings.to_config(memory_budget_mb=budget)
     exemplars = [
-        bridge.read_exemplar(item.image, i, min_side=2 * config.patch_size)
+        images.read_exemplar(item.image, i, min_side=2 * config.patch_size)
         for i, item in enumerate(settings.exemplars, start=1)
     ]
-    fmt, arrays = bridge.plan_output(exemplars, alpha=config.synthesize_alpha)
+    fmt, arrays = images.plan_output(exemplars, alpha=config.synthesize_alpha)
     job = SynthesisJob.for_exemplars(
         arrays, settings.weights(), config, int(settings.seed), names=[e.name for e in exemplars]
     )
     name = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
-        job, [PlannedImage("", name, fmt)], lambda images: bridge.link_output(target, images[""]), target.describe()
+        job, [PlannedImage("", name, fmt)], lambda images: material.link_output(target, images[""]), target.describe()
     )
     if not config.synthesize_alpha:
         session.warnings.extend(w for w in map(hidden_colour_warning, exemplars) if w)
@@ -354,7 +327,7 @@ def _plan_new(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
 HIDDEN_COLOUR_SHARE = 0.01
 
 
-def hidden_colour_warning(exemplar: bridge.ExemplarPixels) -> str | None:
+def hidden_colour_warning(exemplar: images.ExemplarPixels) -> str | None:
     """A warning when alpha is ignored but the exemplar has many transparent pixels, else None.
 
     Without Synthesize Alpha the colour under alpha 0 (often black or left
@@ -378,18 +351,18 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
     """Aligned PBR maps from the map list into the nodes that feed them in the active material."""
     rows = list(settings.maps)
     if not rows:
-        raise bridge.SetupError("No PBR maps: click 'From Material' or add map rows first")
-    target = bridge.find_target(context)
+        raise material.SetupError("No PBR maps: click 'From Material' or add map rows first")
+    target = material.find_target(context)
     config = settings.to_config(memory_budget_mb=budget)
     maps: dict[str, np.ndarray] = {}
-    formats: dict[str, bridge.OutputFormat] = {}
+    formats: dict[str, images.OutputFormat] = {}
     warnings: list[str] = []
     for i, row in enumerate(rows, start=1):
         kind = str(row.kind)
         if kind in maps:
             raise InvalidExemplarError(f"Map row {i} is a second {kind} map; keep one map of each kind")
-        pixels = bridge.read_exemplar(row.image, i, min_side=2 * config.patch_size)
-        formats[kind], (maps[kind],) = bridge.plan_output([pixels])
+        pixels = images.read_exemplar(row.image, i, min_side=2 * config.patch_size)
+        formats[kind], (maps[kind],) = images.plan_output([pixels])
         warnings.extend(w for w in [hidden_colour_warning(pixels)] if w)
     synth = Synthesizer([MapSet(maps)], None, config, int(settings.seed))
     layout = synth.prepared.layout
@@ -410,18 +383,18 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
 
 def _read_source(
     settings: GASS_PG_settings, what: str, *, min_side: int, alpha: bool | None
-) -> tuple[bridge.OutputFormat, np.ndarray, str]:
+) -> tuple[images.OutputFormat, np.ndarray, str]:
     """The source image's (format, pixels, name); ``alpha`` None keeps alpha only if it is used."""
     if settings.source is None:
-        raise bridge.SetupError(f"No image: pick the image to {what} in the Image field (or Use Active Image)")
-    width, height = bridge.image_size(settings.source)
+        raise material.SetupError(f"No image: pick the image to {what} in the Image field (or Use Active Image)")
+    width, height = images.image_size(settings.source)
     if width * height > 0:  # (an image without pixels gets read_exemplar's message)
         check_image_size(width, height, f"Image '{settings.source.name}'", job=what, min_side=min_side)
-    pixels = bridge.read_exemplar(settings.source, 1, min_side=min_side)
+    pixels = images.read_exemplar(settings.source, 1, min_side=min_side)
     keep = alpha
     if keep is None:
         keep = pixels.pixels.shape[2] in (2, 4) and float(pixels.pixels[:, :, -1].min()) < 1.0
-    fmt, (array,) = bridge.plan_output([pixels], alpha=keep)
+    fmt, (array,) = images.plan_output([pixels], alpha=keep)
     return fmt, array, settings.source.name
 
 
@@ -440,8 +413,8 @@ def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, s
     else:
         where = "a new image (no node of the active material showed the source)"
 
-    def wire(images: dict[str, bpy.types.Image]) -> Change | None:
-        return material.replace_image(bpy.data.materials.get(name) if name else None, source, images[""])
+    def wire(outputs: dict[str, bpy.types.Image]) -> material.MaterialEdit | None:
+        return material.replace_image(bpy.data.materials.get(name) if name else None, source, outputs[""])
 
     return wire, where
 
@@ -465,16 +438,16 @@ def _plan_fill(context: bpy.types.Context, settings: GASS_PG_settings, budget: i
     fmt, array, name = _read_source(settings, "fill", min_side=_min_side(config), alpha=None if with_mask else True)
     mask = None
     if settings.mask is not None:
-        mask = bridge.read_exemplar(settings.mask, 2, min_side=1).pixels[:, :, :3]
+        mask = images.read_exemplar(settings.mask, 2, min_side=1).pixels[:, :, :3]
     else:  # the image's transparent pixels are the region: say so, not "the mask", when there are none
         transparent = array[:, :, -1] < 0.5 if array.shape[2] in (2, 4) else np.zeros(array.shape[:2], dtype=bool)
         if not transparent.any():
-            raise bridge.SetupError(
+            raise material.SetupError(
                 f"Image '{name}' has no transparent pixels and no Mask is set, so there is no pixel to fill: pick "
                 "a Mask image (white = fill), or use an image whose transparent pixels mark the region to fill"
             )
         if transparent.all():
-            raise bridge.SetupError(
+            raise material.SetupError(
                 f"Image '{name}' is transparent everywhere and no Mask is set: fill needs opaque pixels to learn "
                 "from; pick a Mask image (white = fill) instead"
             )

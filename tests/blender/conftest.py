@@ -110,9 +110,9 @@ def addon_name(bpy: ModuleType, built: Path) -> str:
 
 @pytest.fixture(scope="session")
 def gass(addon_name: str) -> ModuleType:
-    """The installed add-on package (its submodules: session, job, bridge, cli, ...)."""
+    """The installed add-on package (its submodules: session, job, images, files, material, cli, ...)."""
     module = importlib.import_module(addon_name)
-    for sub in ("bridge", "cli", "job", "pixels", "session", "operators", "properties", "preferences"):
+    for sub in ("images", "files", "material", "cli", "job", "pixels", "session", "operators", "properties"):
         importlib.import_module(f"{addon_name}.{sub}")
     return module
 

@@ -262,14 +262,14 @@ def test_output_is_written_beside_and_renamed(
     out = tmp_path / "out.png"
     out.write_bytes(b"previous file")
     written: list[Path] = []
-    original = gass.bridge._write_with_blender
+    original = gass.files._write_with_blender
 
     def spy(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
         written.append(path)
         original(values, path, *args, **kwargs)
         assert out.read_bytes() == b"previous file"  # the target is untouched until the rename
 
-    monkeypatch.setattr(gass.bridge, "_write_with_blender", spy)
+    monkeypatch.setattr(gass.files, "_write_with_blender", spy)
     code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
     assert code == 0, err
     assert len(written) == 1 and written[0].parent == tmp_path and written[0].name.startswith(".gass-")
@@ -282,13 +282,13 @@ def test_sigterm_during_the_write_keeps_the_previous_file(
 ) -> None:
     out = tmp_path / "out.png"
     out.write_bytes(b"previous file")
-    original = gass.bridge._write_with_blender
+    original = gass.files._write_with_blender
 
     def terminated_while_writing(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
         original(values, path, *args, **kwargs)  # Blender has written (part of) the temporary file
         os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next line of Python
 
-    monkeypatch.setattr(gass.bridge, "_write_with_blender", terminated_while_writing)
+    monkeypatch.setattr(gass.files, "_write_with_blender", terminated_while_writing)
     code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
     assert code == 143
     assert err == ["gass: terminated; no output written"]
@@ -301,13 +301,13 @@ def test_ctrl_c_after_the_output_was_renamed_says_it_was_written(
     gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out.png"
-    original = gass.bridge.write_atomically
+    original = gass.files.write_atomically
 
     def interrupted_after(path: Any, write: Any) -> None:
         original(path, write)
         raise KeyboardInterrupt  # Ctrl-C right after the rename, still "during the final write"
 
-    monkeypatch.setattr(gass.bridge, "write_atomically", interrupted_after)
+    monkeypatch.setattr(gass.files, "write_atomically", interrupted_after)
     code, err = run(gass, capsys, *fast(scene, out, "--quiet"))
     assert code == 130
     assert len(err) == 1 and "no output written" not in err[0] and str(out) in err[0], err
@@ -318,7 +318,7 @@ def test_ctrl_c_after_the_output_was_renamed_says_it_was_written(
 def test_ctrl_c_between_two_pbr_outputs_names_each(
     gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = gass.bridge._write_with_blender
+    original = gass.files._write_with_blender
     calls: list[Path] = []
 
     def second_interrupted(values: Any, path: Path, *args: Any, **kwargs: Any) -> None:
@@ -327,7 +327,7 @@ def test_ctrl_c_between_two_pbr_outputs_names_each(
             raise KeyboardInterrupt
         original(values, path, *args, **kwargs)
 
-    monkeypatch.setattr(gass.bridge, "_write_with_blender", second_interrupted)
+    monkeypatch.setattr(gass.files, "_write_with_blender", second_interrupted)
     src, gravel = scene.dir / "bark64.png", scene.dir / "gravel64.png"
     argv = ["pbr", f"color={src},height={gravel}", "-o", str(tmp_path / "s_{map}.png"), "--size", "32"]
     code, err = run(gass, capsys, *argv, "--quality", "draft", "--quiet")

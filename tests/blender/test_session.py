@@ -61,7 +61,7 @@ def test_progress_is_monotonic_reaches_one_and_previews_are_written(
     assert not np.array_equal(previews[0], previews[-1])  # and it changes while the engine works
     out = session.finish()
     assert out.packed_file is not None and gass.session.active_session() is None
-    assert np.abs(pixels_of(out) - session.job.result_pixels).max() <= 1 / 255  # stored as bytes
+    assert np.abs(pixels_of(out) - session.job.output_pixels("")).max() <= 1 / 255  # stored as bytes
 
 
 def test_cancel_leaves_no_datablock_and_no_changed_link(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
