@@ -34,6 +34,23 @@ Examples::
     python benchmarks/bench.py --sizes 256 --optimizers adam cg lbfgs gradient
     python benchmarks/bench.py --jobs tile,fill,pbr --sizes 256 --quality draft
     python benchmarks/bench.py --quick --jobs all
+
+``--peer-dir DIR`` compares with GIMP Resynthesizer: DIR holds its textures
+of the same exemplars, ``<stem>_<size>.png``, made by
+``benchmarks/peer_resynth.sh DIR SIZE EXEMPLAR...`` (which runs the peer
+folder ../shared/peers/resynth; nothing of Resynthesizer is in this
+repository). Each peer texture gets a metrics row of its own
+(optimizer "resynth"), and ``--out`` receives ``blind_sheet.png``, rows of
+exemplar | A | B with GASS and the peer on sides drawn by ``--blind-seed``,
+and the key in ``blind_key.txt`` (look at the sheet before opening it)::
+
+    benchmarks/peer_resynth.sh out/peer 256 tests/data/brick_gray.png tests/data/bark.png
+    python benchmarks/bench.py --sizes 256 --exemplars tests/data/brick_gray.png tests/data/bark.png \\
+        --peer-dir out/peer --out out/bench
+
+A figure that cannot be measured (an image too small for a metric, a
+metric undefined for the exemplar, such as lattice order without a
+lattice) prints as n/a.
 """
 
 from __future__ import annotations
@@ -44,6 +61,7 @@ import multiprocessing
 import resource
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +87,11 @@ PBR_STRENGTH = 8.0
 PBR_SHIFT = 4
 TARGETS = (
     "targets (DESIGN.md): 1024 px <= 30 s, 2048 px <= 120 s, first preview <= 2 s, "
-    "peak < 1.5 GB at 2048 px, cost linear in pixels; normalized distance near 0, verbatim < 5 %, seam ~1"
+    "peak < 1.5 GB at 2048 px, cost linear in pixels; normalized distance near 0, verbatim < 5 %, seam ~1; "
+    "issue 10: sharpness 0.9-1.1, lattice order >= 0.8 where defined, no repeat of a region > 1/16 of the exemplar"
 )
+#: Name of the peer in the optimizer column and the blind sheet's key.
+PEER = "resynth"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,11 +274,19 @@ def run_task_in_worker(job: TaskJob) -> dict[str, Any]:
 
 
 def _distance(image: np.ndarray, exemplar: np.ndarray) -> float:
-    """Normalized patch distance of an image against the exemplar (nan when too small to measure)."""
+    """Normalized patch distance of an image against the exemplar (nan, printed n/a, when too small to measure)."""
     try:
         return normalized_patch_distance(image, exemplar, rng=0)
     except GassError:
         return float("nan")
+
+
+def _num(value: float, spec: str) -> str:
+    """``value`` in the format ``spec`` (such as ``">5.2f"``), or n/a in the same width when it is nan."""
+    if np.isnan(value):
+        width = spec.lstrip("<>^").split(".")[0]
+        return f"{'n/a':>{width}}" if width else "n/a"
+    return format(value, spec)
 
 
 def edge_ratio(image: np.ndarray, top: int, bottom: int, left: int, right: int) -> float:
@@ -391,18 +420,19 @@ def task_row(job: TaskJob, res: dict[str, Any], m: dict[str, float]) -> str:
             f"{name:<20} {job.size:>5} {job.border:>6.2f} {timing} | "
             f"{m['seam_before']:>7.2f} {m['seam_after']:>5.2f} | {m['edge']:>5.2f} {m['edge_input']:>7.2f} | "
             f"{m['interior_change']:>8.2g} | "
-            f"{m['band_distance']:>5.2f} {m['input_distance']:>7.2f}"
+            f"{_num(m['band_distance'], '>5.2f')} {_num(m['input_distance'], '>7.2f')}"
         )
     if job.kind == "fill":
         side = job.size * 5 // 8 - job.size * 3 // 8
         return (
             f"{name:<20} {job.size:>5} {f'{side}x{side}':>7} {timing} | {m['known_change']:>6.2g} | "
-            f"{m['edge']:>5.2f} {m['edge_input']:>7.2f} | "
-            f"{m['fill_distance']:>5.2f} {m['naive_distance']:>7.2f} {m['original_distance']:>6.2f}"
+            f"{m['edge']:>5.2f} {m['edge_input']:>7.2f} | {_num(m['fill_distance'], '>5.2f')} "
+            f"{_num(m['naive_distance'], '>7.2f')} {_num(m['original_distance'], '>6.2f')}"
         )
     return (
         f"{name:<20} {job.size:>5} {timing} | {m['angle']:>6.2f} {m['angle_shifted']:>6.2f} | "
-        f"{m['unit_error']:>8.1e} {m['min_z']:>6.3f} | {m['colour_distance']:>6.2f} {m['height_distance']:>6.2f}"
+        f"{m['unit_error']:>8.1e} {m['min_z']:>6.3f} | "
+        f"{_num(m['colour_distance'], '>6.2f')} {_num(m['height_distance'], '>6.2f')}"
     )
 
 
@@ -491,22 +521,111 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, np.ndarray]], path: Path, ce
     sheet.save(path)
 
 
+def peer_texture(peer_dir: Path, stem: str, size: int, channels: int) -> np.ndarray | None:
+    """The peer's ``<stem>_<size>.png`` in ``peer_dir`` with ``channels`` channels, or None when it is missing."""
+    path = peer_dir / f"{stem}_{size}.png"
+    if not path.is_file():
+        return None
+    image = read_image(path)
+    if image.shape[2] == channels:
+        return image
+    colour = np.repeat(image[:, :, :1], 3, axis=2) if image.shape[2] < 3 else image[:, :, :3]
+    return colour[:, :, :1] if channels == 1 else colour
+
+
+def peer_times(peer_dir: Path) -> dict[tuple[str, int], float]:
+    """Wall seconds per (stem, size) from ``peer_dir``/times.tsv (written by peer_resynth.sh); the last line wins."""
+    times: dict[tuple[str, int], float] = {}
+    log = peer_dir / "times.tsv"
+    if log.is_file():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3:
+                times[(parts[0], int(parts[1]))] = float(parts[2])
+    return times
+
+
+def blind_sheet(
+    rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], path: Path, key_path: Path, seed: int
+) -> None:
+    """Write a blind side-by-side sheet and, separately, its key.
+
+    ``rows``: (label, exemplar, GASS result, peer result). Each row of the
+    sheet is exemplar | A | B at one pixel scale (the results fill their
+    cells, the exemplar is cropped to its cell), labelled with the row number
+    and the label only; which of A and B is GASS is drawn per row from
+    ``seed`` and written to ``key_path`` alone (row, label, A, B).
+    """
+    from PIL import Image, ImageDraw
+
+    cell = max(max(gass.shape[:2]) for _, _, gass, _ in rows)
+    label_h, gap = 14, 4
+    sheet = Image.new("RGB", (3 * cell + 2 * gap, len(rows) * (cell + label_h)), "white")
+    draw = ImageDraw.Draw(sheet)
+    swap = np.random.default_rng(seed).integers(0, 2, size=len(rows)).astype(bool)
+    key = ["row\tlabel\tA\tB"]
+    for r, ((label, exemplar, gass, peer), swapped) in enumerate(zip(rows, swap), start=1):
+        y = (r - 1) * (cell + label_h)
+        a, b = (peer, gass) if swapped else (gass, peer)
+        draw.text((4, y + 1), f"{r}. {label}: exemplar | A | B", fill="black")
+        for c, image in enumerate((exemplar, a, b)):
+            sheet.paste(_to_pil(image, cell / max(gass.shape[:2]), cell), (c * (cell + gap), y + label_h))
+        names = (PEER, "gass") if swapped else ("gass", PEER)
+        key.append(f"{r}\t{label}\t{names[0]}\t{names[1]}")
+    sheet.save(path)
+    key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+
+
 COLUMNS = (
     f"{'exemplar':<20} {'size':>5} {'optimizer':<9} {'evals':>6} {'loss':>9} {'time s':>7} {'1st s':>6} "
     f"{'peak MB':>8} | {'coh':>5} {'(noise)':>7} | {'dist':>5} {'(noise)':>7} {'norm':>6} | "
-    f"{'verb%':>6} {'(exem)':>6} | {'seam':>5} {'(exem)':>6} | {'dmean':>6} {'dstd':>6} | {'eval s':>6}"
+    f"{'verb%':>6} {'(exem)':>6} | {'seam':>5} {'(exem)':>6} | {'dmean':>6} {'dstd':>6} | "
+    f"{'sharp':>5} {'(exem)':>6} | {'order':>5} {'(exem)':>6} | {'copy%':>6} {'(exem)':>6} {'rep':>3} | {'eval s':>6}"
 )
+
+
+def measure(image: np.ndarray, exemplar: np.ndarray) -> tuple[dict[str, float], str | None, float]:
+    """:func:`core.metrics.evaluate` of an image, why it could not be measured (or None), and the seconds it took.
+
+    An image the metrics refuse (a :class:`core.GassError`: too small, mismatched channels) gets
+    nan for every figure, printed as n/a.
+    """
+    start = time.perf_counter()
+    try:
+        metrics, error = evaluate(image, exemplar, rng=0), None
+    except GassError as err:
+        metrics, error = defaultdict(lambda: float("nan")), str(err)
+    return metrics, error, time.perf_counter() - start
+
+
+def metric_cells(m: dict[str, float], eval_s: float) -> str:
+    """The quality columns of a row (after the peak memory), n/a where a figure is nan."""
+    return (
+        f"{_num(m['coherence'], '>5.2f')} {_num(m['coherence_noise'], '>7.2f')} | "
+        f"{_num(m['patch_distance'], '>5.2f')} {_num(m['patch_distance_noise'], '>7.2f')} "
+        f"{_num(m['normalized_distance'], '>6.2f')} | "
+        f"{_num(100 * m['verbatim_fraction'], '>6.1f')} {_num(100 * m['verbatim_exemplar'], '>6.1f')} | "
+        f"{_num(m['seam'], '>5.2f')} {_num(m['seam_exemplar'], '>6.2f')} | "
+        f"{_num(m['mean_error'], '>6.3f')} {_num(m['std_error'], '>6.3f')} | "
+        f"{_num(m['sharpness'], '>5.2f')} {_num(m['sharpness_exemplar'], '>6.2f')} | "
+        f"{_num(m['lattice_order'], '>5.2f')} {_num(m['lattice_order_exemplar'], '>6.2f')} | "
+        f"{_num(100 * m['repetition_largest'], '>6.1f')} {_num(100 * m['repetition_largest_exemplar'], '>6.1f')} "
+        f"{_num(m['repetition_repeats'], '>3.0f')} | {eval_s:>6.1f}"
+    )
 
 
 def row(name: str, size: int, optimizer: str, res: dict[str, Any], m: dict[str, float], eval_s: float) -> str:
     return (
         f"{name[:20]:<20} {size:>5} {optimizer:<9} {res['evaluations']:>6} {res['loss']:>9.3g} "
-        f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['peak_mb']:>8.0f} | "
-        f"{m['coherence']:>5.2f} {m['coherence_noise']:>7.2f} | "
-        f"{m['patch_distance']:>5.2f} {m['patch_distance_noise']:>7.2f} {m['normalized_distance']:>6.2f} | "
-        f"{100 * m['verbatim_fraction']:>6.1f} {100 * m['verbatim_exemplar']:>6.1f} | "
-        f"{m['seam']:>5.2f} {m['seam_exemplar']:>6.2f} | {m['mean_error']:>6.3f} {m['std_error']:>6.3f} | "
-        f"{eval_s:>6.1f}"
+        f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['peak_mb']:>8.0f} | {metric_cells(m, eval_s)}"
+    )
+
+
+def peer_row(name: str, size: int, wall: float, m: dict[str, float], eval_s: float) -> str:
+    """A row of the peer's texture: its wall time (GIMP start-up included) if recorded, its metrics."""
+    return (
+        f"{name[:20]:<20} {size:>5} {PEER:<9} {'n/a':>6} {'n/a':>9} {_num(wall, '>7.1f')} {'n/a':>6} {'n/a':>8} | "
+        f"{metric_cells(m, eval_s)}"
     )
 
 
@@ -518,7 +637,12 @@ interpreter, NumPy and exemplar (base, printed below); coh = coherence (1 = exem
 beside it); dist = patch distance (1 = exemplar, noise beside it); norm = normalized distance
 (0 = exemplar, 1 = noise); verb% = verbatim-copied area (exem = exemplar top half vs bottom half);
 seam = seam score (~1 = none; exem = the exemplar tiled as is); dmean/dstd = largest per-channel
-mean/std error; eval s = metrics time. See core/metrics.py for what each figure can and cannot see."""
+mean/std error; sharp = sharpness, 90th percentile of the luminance gradient over the exemplar's (1 = as
+sharp; exem = exemplar bottom half vs top half); order = lattice order at the exemplar's autocorrelation
+peaks (1 = lattice kept, n/a = the exemplar has no lattice; exem = the exemplar's halves); copy% =
+largest region copied from one exemplar offset, % of the exemplar's area (exem = bottom half vs top
+half); rep = repeats of exemplar regions larger than 1/16 of it; eval s = metrics time. n/a = not
+measurable. See core/metrics.py for what each figure can and cannot see."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -547,6 +671,19 @@ def build_parser() -> argparse.ArgumentParser:
         "'all' for every job (default: synth)",
     )
     parser.add_argument(
+        "--peer-dir",
+        type=Path,
+        metavar="DIR",
+        help="GIMP Resynthesizer's textures of the same exemplars, DIR/<stem>_<size>.png, made by "
+        "benchmarks/peer_resynth.sh: a metrics row each, and with --out a blind sheet against GASS",
+    )
+    parser.add_argument(
+        "--blind-seed",
+        type=int,
+        default=0,
+        help="seed of the sides (A or B) of GASS and the peer on the blind sheet (default 0)",
+    )
+    parser.add_argument(
         "--border",
         type=float,
         default=DEFAULT_BORDER,
@@ -571,6 +708,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: error: {err}", file=sys.stderr)
         return 2
     optimizers = args.optimizers or [SynthesisConfig.preset(args.quality).optimizer]
+    if args.peer_dir is not None and not args.peer_dir.is_dir():
+        print(
+            f"bench: error: --peer-dir {args.peer_dir} is not a folder (make it with peer_resynth.sh)", file=sys.stderr
+        )
+        return 2
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
     print(
@@ -607,7 +749,9 @@ def run_synth(
     print(TARGETS)
     print(COLUMNS, flush=True)
     sheet: list[tuple[str, np.ndarray, np.ndarray]] = []
+    blind: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
     bases = []
+    times = peer_times(args.peer_dir) if args.peer_dir else {}
     for path, exemplar in exemplars.items():
         for size in args.sizes:
             budget = None
@@ -617,16 +761,30 @@ def run_synth(
                 if budget is None and len(optimizers) > 1:
                     budget = res["evaluations"]
                 bases.append(res["base_mb"])
-                start = time.perf_counter()
-                metrics = evaluate(res["image"], exemplar, rng=0)
-                eval_s = time.perf_counter() - start
+                metrics, error, eval_s = measure(res["image"], exemplar)
                 print(row(path.stem, size, optimizer, res, metrics, eval_s), flush=True)
+                if error:
+                    print(f"  n/a: {error}", flush=True)
                 if args.out:
                     stem = f"{path.stem}_{size}_{optimizer}"
                     write_image(args.out / f"{stem}.png", res["image"])
                     write_image(args.out / f"{stem}_tiled.png", tiled(res["image"]))
                     sheet.append((f"{stem}  {res['wall']:.1f}s", exemplar, res["image"]))
+                peer = peer_texture(args.peer_dir, path.stem, size, res["image"].shape[2]) if args.peer_dir else None
+                if peer is not None and optimizer == optimizers[0]:
+                    peer_metrics, peer_error, peer_s = measure(peer, exemplar)
+                    wall = times.get((path.stem, size), float("nan"))
+                    print(peer_row(path.stem, size, wall, peer_metrics, peer_s), flush=True)
+                    if peer_error:
+                        print(f"  n/a: {peer_error}", flush=True)
+                    blind.append((f"{path.stem} {size} px", exemplar, res["image"], peer))
     print(LEGEND)
+    if args.peer_dir:
+        print(f"{PEER}: GIMP Resynthesizer's texture from {args.peer_dir} (time: peer_resynth.sh's wall time).")
+    if args.out and blind:
+        blind_sheet(blind, args.out / "blind_sheet.png", args.out / "blind_key.txt", args.blind_seed)
+        print(f"wrote blind_sheet.png ({len(blind)} rows, sides by --blind-seed {args.blind_seed}) to {args.out};")
+        print("its key is in blind_key.txt: judge the sheet before opening it")
     return bases, sheet
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import metrics
+from core import GassError, InvalidConfigError, InvalidExemplarError, metrics
 from core.imageio import read_image
 from core.resample import resize
 
@@ -154,6 +154,139 @@ def test_colour_stats_reports_mean_and_std_differences() -> None:
     np.testing.assert_allclose(std_diff, expected_std, atol=1e-5)
 
 
+# --------------------------------------------------------------------------- sharpness
+
+
+def _gaussian_blur(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    """Separable Gaussian blur of ``sigma`` px, edges reflected."""
+    radius = int(np.ceil(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    a = image.astype(np.float64)
+    for axis in (0, 1):
+        pad = [(radius, radius) if ax == axis else (0, 0) for ax in range(a.ndim)]
+        padded = np.pad(a, pad, mode="reflect")
+        a = sum(t * np.take(padded, np.arange(i, i + a.shape[axis]), axis=axis) for i, t in enumerate(taps))
+    return a.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["bark", "gravel_gray", "long_white_tiles", "tactile_paving_dots"])
+def test_sharpness_is_one_for_the_other_half_and_falls_with_a_one_pixel_blur(name: str) -> None:
+    image = _exemplar(name)
+    exemplar, other = image[:256], image[256:]
+    assert metrics.sharpness(exemplar, exemplar) == 1.0
+    assert 0.9 < metrics.sharpness(other, exemplar) < 1.1
+    blurred = metrics.sharpness(_gaussian_blur(other), exemplar)
+    assert 0.35 < blurred < 0.8
+    assert metrics.sharpness(_gaussian_blur(other, 2.0), exemplar) < blurred
+    doubled = metrics.sharpness(other * 2.0 - 0.5, exemplar)  # twice the contrast
+    assert doubled == pytest.approx(2.0 * metrics.sharpness(other, exemplar))
+
+
+def test_sharpness_of_a_flat_exemplar_is_undefined() -> None:
+    flat = np.full((32, 32, 3), 0.4, np.float32)
+    assert np.isnan(metrics.sharpness(_exemplar("bark")[:32, :32], flat))
+    assert metrics.sharpness(flat, _exemplar("bark")[:32, :32]) == 0.0
+
+
+# --------------------------------------------------------------------------- lattice order
+
+
+def _dots(height: int, width: int, period: int, *, jitter: float = 0.0, seed: int = 0) -> np.ndarray:
+    """Grey Gaussian dots (sigma 2 px) on a square grid of ``period`` px, periodic; centres moved by
+    ``jitter`` px (standard deviation) at random."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    image = np.zeros((height, width))
+    for cy in range(period // 2, height, period):
+        for cx in range(period // 2, width, period):
+            y0, x0 = cy + jitter * rng.standard_normal(), cx + jitter * rng.standard_normal()
+            dy = (yy - y0 + height / 2) % height - height / 2
+            dx = (xx - x0 + width / 2) % width - width / 2
+            image += np.exp(-(dy**2 + dx**2) / 8.0)
+    return (0.2 + 0.6 * image).astype(np.float32)[:, :, None]
+
+
+def test_lattice_peaks_are_the_grid_vectors_of_a_dot_grid() -> None:
+    lags, values = metrics.lattice_peaks(_dots(128, 128, 16))
+    found = {tuple(int(v) for v in lag) for lag in lags}
+    assert {(0, 16), (16, 0), (16, 16), (16, -16)} <= found
+    assert all(abs(dy) % 16 == 0 and abs(dx) % 16 == 0 for dy, dx in found)
+    assert len(lags) <= metrics.LATTICE_MAX_PEAKS and np.all(values > metrics.LATTICE_THRESHOLD)
+    assert np.all(np.diff(values) <= 0)  # strongest first
+
+
+def test_lattice_order_is_one_for_the_grid_and_falls_when_it_is_jittered_bent_or_shuffled() -> None:
+    exemplar = _dots(128, 128, 16)
+    grid = _dots(256, 256, 16)
+    assert metrics.lattice_order(grid, exemplar) == pytest.approx(1.0, abs=0.02)
+    jittered = metrics.lattice_order(_dots(256, 256, 16, jitter=3.0), exemplar)
+    wavy = metrics.lattice_order(_wavy(grid, amplitude=4.0, period=64.0), exemplar, periodic=False)
+    blocks = [grid[y : y + 40, x : x + 40] for y in range(0, 240, 40) for x in range(0, 240, 40)]
+    order = np.random.default_rng(1).permutation(len(blocks))
+    shuffled = np.concatenate([np.concatenate([blocks[i] for i in row], axis=1) for row in order.reshape(6, 6)])
+    assert jittered < 0.6
+    assert wavy < 0.8
+    assert metrics.lattice_order(shuffled, exemplar, periodic=False) < 0.8
+
+
+@pytest.mark.parametrize("name", ["long_white_tiles", "tactile_paving_dots", "leather_red"])
+def test_lattice_order_of_an_exemplars_own_half_is_near_one(name: str) -> None:
+    image = _exemplar(name)
+    assert len(metrics.lattice_peaks(image)[0]) > 0
+    for half in (image[:256], image[256:], image[:, :256], image[:, 256:]):
+        assert 0.85 < metrics.lattice_order(half, image, periodic=False) < 1.15
+
+
+def test_lattice_order_is_undefined_without_a_lattice() -> None:
+    gravel = _exemplar("gravel_gray")
+    assert metrics.lattice_peaks(gravel)[0].shape == (0, 2)
+    assert np.isnan(metrics.lattice_order(gravel[:256], gravel))
+
+
+def test_lattice_order_needs_an_output_twice_the_longest_lag() -> None:
+    with pytest.raises(InvalidExemplarError, match="output is 20x20"):
+        metrics.lattice_order(_dots(20, 20, 16), _dots(128, 128, 16))
+
+
+# --------------------------------------------------------------------------- repetition
+
+
+def test_repetition_finds_a_crop_and_nothing_in_new_texture_or_noise() -> None:
+    gravel = _exemplar("gravel_gray")
+    exemplar = gravel[256:]
+    crop = exemplar[40:168, 100:228]
+    found = metrics.repetition(crop, exemplar)
+    assert found.largest == pytest.approx(128 * 128 / exemplar[:, :, 0].size, rel=0.05)
+    assert found.repeats == 0 and found.copied > 0.95
+    jittered = np.clip(crop + np.random.default_rng(0).normal(0.0, 0.002, crop.shape).astype(np.float32), 0, 1)
+    assert metrics.repetition(jittered, exemplar).largest > 0.9 * found.largest
+    for other in (gravel[:256, :256], metrics.random_phase_noise(exemplar, 256, 256, rng=4)):
+        assert metrics.repetition(other, exemplar) == metrics.Repetition(0.0, 0, 0.0)
+
+
+def test_repetition_counts_a_landmark_that_appears_twice() -> None:
+    exemplar = _exemplar("bark")[:256, :256]
+    output = metrics.random_phase_noise(exemplar, 256, 384, rng=2)
+    landmark = exemplar[100:180, 60:140]  # 80 x 80 = 6400 px, more than 1/16 of the exemplar
+    output[20:100, 20:100] = landmark
+    once = metrics.repetition(output, exemplar)
+    assert once.repeats == 0 and once.largest == pytest.approx(6400 / 256**2, rel=0.05)
+    output[150:230, 250:330] = landmark
+    assert metrics.repetition(output, exemplar).repeats == 1
+
+
+def test_repetition_of_a_tiled_or_shuffled_exemplar() -> None:
+    exemplar = _exemplar("rusty_metal")[:256, :256]
+    tiled = metrics.repetition(np.tile(exemplar, (2, 2, 1)), exemplar)
+    assert tiled.largest == pytest.approx(1.0, abs=0.01) and tiled.repeats == 3
+    blocks = [exemplar[y : y + 64, x : x + 64] for y in range(0, 256, 64) for x in range(0, 256, 64)]
+    order = np.array([5, 15, 0, 10, 2, 8, 13, 7, 11, 1, 6, 14, 4, 9, 3, 12])  # no two neighbours kept
+    shuffled = np.concatenate([np.concatenate([blocks[i] for i in row], axis=1) for row in order.reshape(4, 4)])
+    found = metrics.repetition(shuffled, exemplar)
+    assert found.largest == pytest.approx(1 / 16, rel=0.02) and found.repeats == 0 and found.copied > 0.95
+
+
 # --------------------------------------------------------------------------- evaluate
 
 
@@ -173,9 +306,21 @@ def test_evaluate_reports_every_figure_and_is_deterministic() -> None:
         "seam_exemplar",
         "mean_error",
         "std_error",
+        "sharpness",
+        "sharpness_exemplar",
+        "lattice_order",
+        "lattice_order_exemplar",
+        "repetition_largest",
+        "repetition_largest_exemplar",
+        "repetition_repeats",
+        "repetition_copied",
     }
-    assert all(isinstance(v, float) and np.isfinite(v) for v in first.values())
-    assert first == metrics.evaluate(output, exemplar, rng=0)
+    assert all(isinstance(v, float) for v in first.values())
+    undefined = {"lattice_order", "lattice_order_exemplar"}  # gravel has no lattice
+    assert all(np.isnan(first[k]) for k in undefined)
+    assert all(np.isfinite(v) for k, v in first.items() if k not in undefined)
+    assert metrics.evaluate(output, exemplar, rng=0).keys() == first.keys()
+    assert all(metrics.evaluate(output, exemplar, rng=0)[k] == v for k, v in first.items() if k not in undefined)
     expected = (first["patch_distance"] - 1) / (first["patch_distance_noise"] - 1)
     assert first["normalized_distance"] == pytest.approx(expected)
     assert first["verbatim_fraction"] == 0.0
@@ -186,30 +331,59 @@ def test_evaluate_reports_every_figure_and_is_deterministic() -> None:
 
 
 def test_mismatched_channels_are_refused() -> None:
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(InvalidExemplarError, match="channels"):
         metrics.coherence(np.zeros((64, 64, 1), np.float32), np.zeros((128, 128, 3), np.float32))
+    with pytest.raises(InvalidExemplarError, match="channels"):
+        metrics.colour_stats(np.zeros((64, 64, 1), np.float32), np.zeros((128, 128, 3), np.float32))
 
 
-def test_integer_and_non_finite_images_are_refused() -> None:
-    with pytest.raises(ValueError, match="pixel type"):
-        metrics.seam_score(np.zeros((8, 8, 3), np.uint8))
+def test_images_are_validated_as_the_engine_validates_exemplars() -> None:
+    grey = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    assert metrics.seam_score(grey) == metrics.seam_score(grey.astype(np.float32) / 255)  # integers scaled
+    with pytest.raises(InvalidExemplarError, match="pixel type"):
+        metrics.seam_score(np.zeros((8, 8, 3), bool))
+    with pytest.raises(InvalidExemplarError, match="5 channels"):
+        metrics.seam_score(np.zeros((8, 8, 5), np.float32))
     bad = np.zeros((8, 8, 3), np.float32)
     bad[2, 2, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(InvalidExemplarError, match="NaN"):
         metrics.seam_score(bad)
+    # Outputs may be larger than an exemplar may be (4096 x 4096).
+    assert metrics.seam_score(np.broadcast_to(np.float32(0.5), (8, 4096 * 4096 // 8 + 8, 1))) == 1.0
 
 
-def test_too_small_images_name_the_argument() -> None:
+def test_grey_stored_as_colour_is_measured_as_one_channel_within_the_engines_tolerance() -> None:
+    gravel = _exemplar("gravel_gray")  # grey stored as RGB
+    exemplar, output = gravel[:256], gravel[256:, :256]
+    tinted = output + np.array([0.0, 0.5 / 1024, -0.5 / 1024], np.float32)  # grey to the engine too
+    assert metrics.coherence(tinted, exemplar) == pytest.approx(metrics.coherence(output[:, :, :1], exemplar[:, :, :1]))
+
+
+def test_too_small_images_raise_a_gass_error_naming_the_argument() -> None:
     exemplar = _exemplar("gravel_gray")[:256, :256]
-    with pytest.raises(ValueError, match="output is 16x16"):
+    with pytest.raises(InvalidExemplarError, match="output is 16x16"):
         metrics.patch_distance(np.zeros((16, 16, 3), np.float32), exemplar)
-    with pytest.raises(ValueError, match="exemplar is 128x128"):
+    with pytest.raises(InvalidExemplarError, match="exemplar is 128x128"):
         metrics.patch_distance(exemplar[:64, :64], exemplar[:128, :128])
+    with pytest.raises(GassError, match="output is 32x32"):
+        metrics.normalized_patch_distance(exemplar[:32, :32], exemplar)
+    with pytest.raises(GassError, match="exemplar is 200x200"):
+        metrics.evaluate(exemplar[:64, :64], exemplar[:200, :200])
+    with pytest.raises(InvalidExemplarError, match="output is 12x12"):
+        metrics.repetition(exemplar[:12, :12], exemplar)
+    with pytest.raises(InvalidExemplarError, match="exemplar is 16x16"):
+        metrics.lattice_peaks(exemplar[:16, :16])
 
 
 def test_bad_parameters_name_the_parameter() -> None:
     exemplar = _exemplar("gravel_gray")[:64, :64]
-    with pytest.raises(ValueError, match="patch_size"):
+    with pytest.raises(InvalidConfigError, match="patch_size"):
         metrics.verbatim_fraction(exemplar, exemplar, patch_size=4)
-    with pytest.raises(ValueError, match="height"):
+    with pytest.raises(InvalidConfigError, match="height"):
         metrics.random_phase_noise(exemplar, 1, 64)
+    with pytest.raises(InvalidConfigError, match="width"):
+        metrics.random_phase_noise(exemplar, 64, True)
+    with pytest.raises(InvalidConfigError, match="seed_stride"):
+        metrics.repetition(exemplar, exemplar, seed_stride=2)
+    with pytest.raises(InvalidConfigError, match="tolerance"):
+        metrics.repetition(exemplar, exemplar, tolerance=2.0)
