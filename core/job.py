@@ -2,7 +2,7 @@
 
 ``python -m core``, ``blender -c gass``, the panel's operators and the
 benchmark each read their own inputs (files through Pillow, Blender images
-through the add-on's bridge) into arrays, build a :class:`Job`, and start it
+through the add-on's image module) into arrays, build a :class:`Job`, and start it
 with :meth:`Job.synthesizer`, the one engine entry point. A job is validated
 once, here, so every front end reports the same message for the same
 mistake; ranges and defaults live in :mod:`core.config`.
@@ -193,14 +193,12 @@ class Job:
     def config(self) -> SynthesisConfig:
         """The engine configuration: the settings' size, or the image's own for tile and fill."""
         if self.kind in ("tile", "fill"):
-            shape = np.shape(self.images[0])
+            shape = tuple(getattr(self.images[0], "shape", ()))
             if len(shape) not in (2, 3):
                 raise InvalidExemplarError(f"{self.name()} is not an image (shape {shape})")
             height, width = int(shape[0]), int(shape[1])
             config = self.settings.config(size=(max(width, MIN_OUTPUT_SIDE), max(height, MIN_OUTPUT_SIDE)))
-            check_image_size(
-                width, height, self.name(), job=self.verb, min_side=max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
-            )
+            check_image_size(width, height, self.name(), job=self.verb, min_side=min_image_side(config))
             return config
         return self.settings.config()
 
@@ -231,6 +229,19 @@ class Job:
         first = self.images[0]
         assert isinstance(first, MapSet)
         return tuple(k for k in MAP_KINDS if k in first.maps)
+
+
+def min_image_side(config: SynthesisConfig) -> int:
+    """The smallest side of an image to make tileable or fill: the output's minimum, and two patches."""
+    return max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
+
+
+def output_slices(synth: Synthesizer) -> dict[str, slice]:
+    """Which channels of a run's image each output takes: {"": all}, or kind -> its channels for PBR."""
+    layout = synth.prepared.layout
+    if layout is None:
+        return {"": slice(None)}
+    return {kind: layout.output[kind] for kind in layout.kinds}
 
 
 def results(synth: Synthesizer) -> dict[str, np.ndarray]:

@@ -17,7 +17,6 @@ beside its target and renamed over it.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
@@ -42,6 +41,7 @@ from .core.cli import (
 )
 from .core.errors import Terminated
 from .core.imageio import sigterm_raises
+from .core.job import output_slices
 from .job import JobState, Snapshot, SynthesisJob, describe_error
 
 COMMAND = "gass"
@@ -133,9 +133,7 @@ def _read_inputs(
     pixels: dict[str, np.ndarray] = {}
     formats: dict[str, images.OutputFormat] = {}
     for path, exemplar in read.items():
-        keep = exemplar.pixels.shape[2] in (2, 4) and (
-            alpha_is_mask or float(exemplar.pixels[:, :, -1].min()) < 1.0
-        )
+        keep = images.keeps_alpha(exemplar, alpha_is_mask=alpha_is_mask)
         formats[path], (pixels[path],) = images.plan_output([exemplar], alpha=keep)
     return pixels, formats
 
@@ -146,13 +144,11 @@ def _runner(
     """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
     pixels, formats = _read_inputs(args, loaded)
     synth = job_from_args(args, pixels.__getitem__).synthesizer()
-    layout = synth.prepared.layout
-    if layout is None:
-        first = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
-        return SynthesisJob(synth, preview_interval=math.inf), {"": formats[first]}
-    sources = args.sets[0]
-    runner = SynthesisJob(synth, outputs={k: layout.output[k] for k in layout.kinds}, preview_interval=math.inf)
-    return runner, {k: formats[sources[k]] for k in layout.kinds}
+    slices = output_slices(synth)
+    if args.kind == "pbr":
+        return SynthesisJob(synth, outputs=slices), {k: formats[args.sets[0][k]] for k in slices}
+    first = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
+    return SynthesisJob(synth), {"": formats[first]}
 
 
 def register() -> None:

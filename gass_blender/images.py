@@ -178,6 +178,13 @@ def _is_linear_name(colorspace: str) -> bool:
     return "linear" in colorspace.lower()
 
 
+def keeps_alpha(exemplar: ExemplarPixels, *, alpha_is_mask: bool = False) -> bool:
+    """Whether a make-tileable or fill result keeps the image's alpha: when it has an alpha channel
+    that is used (not opaque everywhere), or that marks the region to fill."""
+    pixels = exemplar.pixels
+    return pixels.shape[2] in (2, 4) and (alpha_is_mask or float(pixels[:, :, -1].min()) < 1.0)
+
+
 def plan_output(exemplars: list[ExemplarPixels], *, alpha: bool = False) -> tuple[OutputFormat, list[np.ndarray]]:
     """The output's format and the exemplars' pixels in the encoding the engine should use.
 

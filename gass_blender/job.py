@@ -21,13 +21,13 @@ import enum
 import math
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import pixels
-from .core import GassError, Progress, SynthesisConfig, Synthesizer
+from .core import GassError, Progress, Synthesizer
 
 #: Errors of a run that are the user's input, not a bug: shown as a report.
 USER_ERRORS: tuple[type[BaseException], ...] = (GassError, FloatingPointError, MemoryError)
@@ -139,22 +139,6 @@ class SynthesisJob:
         self._taken_serial = 0
         self._next_preview = 0.0
         self._output_pixels: dict[str, np.ndarray] | None = None
-
-    @classmethod
-    def for_exemplars(
-        cls,
-        exemplars: Sequence[np.ndarray],
-        weights: Sequence[float] | None,
-        config: SynthesisConfig,
-        seed: int,
-        *,
-        preview_interval: float = PREVIEW_INTERVAL,
-        names: Sequence[str] | None = None,
-    ) -> SynthesisJob:
-        """A new texture from exemplar arrays (top row first, in the output's encoding,
-        see :func:`images.plan_output`); the engine validates and raises :class:`core.GassError`."""
-        synth = Synthesizer(list(exemplars), weights, config, seed, names=names)
-        return cls(synth, preview_interval=preview_interval)
 
     # -- running -------------------------------------------------------------
 

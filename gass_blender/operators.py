@@ -88,10 +88,10 @@ def stopped_message(reason: str) -> str:
 
 
 class JobOperator(bpy.types.Operator):
-    """The body of every job operator (never registered itself); subclasses set ``mode`` (see
-    session.MODES), ``bl_idname``, ``bl_label`` and ``missing_input()``."""
+    """The body of every job operator (never registered itself); subclasses set ``kind`` (one of
+    core.job.JOB_KINDS), ``bl_idname``, ``bl_label`` and ``missing_input()``."""
 
-    mode = "NEW"
+    kind = "new"
     # No REGISTER: "Repeat Last" would re-run a minutes-long synthesis synchronously.
     bl_options = {"UNDO"}
 
@@ -130,7 +130,7 @@ class JobOperator(bpy.types.Operator):
         """
         session: SynthesisSession | None = None
         try:
-            session = SynthesisSession.from_context(context, self.mode)
+            session = SynthesisSession.from_context(context, self.kind)
             session.begin(threaded=False)
             snap = session.run_to_end()
             if snap.state is not JobState.FINISHED:
@@ -156,7 +156,7 @@ class JobOperator(bpy.types.Operator):
         if bpy.app.background or context.window is None:
             return self.execute(context)
         try:
-            session = SynthesisSession.from_context(context, self.mode)
+            session = SynthesisSession.from_context(context, self.kind)
             session.begin(threaded=True)
         except GassError as err:
             self.report({"ERROR"}, describe_error(err))
@@ -271,7 +271,7 @@ class GASS_OT_synthesize(JobOperator):
 
     bl_idname = "gass.synthesize"
     bl_label = "Synthesize"
-    mode = "NEW"
+    kind = "new"
 
     @classmethod
     def missing_input(cls, context: bpy.types.Context) -> str:
@@ -286,7 +286,7 @@ class GASS_OT_synthesize_pbr(JobOperator):
 
     bl_idname = "gass.synthesize_pbr"
     bl_label = "Synthesize PBR Set"
-    mode = "PBR"
+    kind = "pbr"
 
     @classmethod
     def missing_input(cls, context: bpy.types.Context) -> str:
@@ -307,7 +307,7 @@ class GASS_OT_make_tileable(JobOperator):
 
     bl_idname = "gass.make_tileable"
     bl_label = "Make Tileable"
-    mode = "TILEABLE"
+    kind = "tile"
 
     @classmethod
     def missing_input(cls, context: bpy.types.Context) -> str:
@@ -319,7 +319,7 @@ class GASS_OT_fill(JobOperator):
 
     bl_idname = "gass.fill"
     bl_label = "Fill Region"
-    mode = "FILL"
+    kind = "fill"
 
     @classmethod
     def missing_input(cls, context: bpy.types.Context) -> str:
@@ -492,7 +492,7 @@ class GASS_OT_maps_from_material(bpy.types.Operator):
             row.kind = kind
             row.image = image
         settings.active_map = 0
-        settings.mode = "PBR"
+        settings.job_kind = "pbr"
         self.report({"INFO"}, f"GASS: {len(images)} maps from '{mat.name}': {', '.join(images)}")
         return {"FINISHED"}
 

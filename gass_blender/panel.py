@@ -61,17 +61,17 @@ class GASS_UL_maps(bpy.types.UIList):
 
 
 _OPERATORS = {
-    "NEW": ("gass.synthesize", "TEXTURE"),
-    "PBR": ("gass.synthesize_pbr", "MATERIAL"),
-    "TILEABLE": ("gass.make_tileable", "MOD_ARRAY"),
-    "FILL": ("gass.fill", "BRUSH_DATA"),
+    "new": ("gass.synthesize", "TEXTURE"),
+    "pbr": ("gass.synthesize_pbr", "MATERIAL"),
+    "tile": ("gass.make_tileable", "MOD_ARRAY"),
+    "fill": ("gass.fill", "BRUSH_DATA"),
 }
 
 
 def _draw_inputs(layout: bpy.types.UILayout, settings: GASS_PG_settings) -> None:
     """The inputs of the chosen job."""
-    mode = str(settings.mode)
-    if mode == "NEW":
+    kind = str(settings.job_kind)
+    if kind == "new":
         layout.label(text="Exemplars")
         row = layout.row()
         row.template_list("GASS_UL_exemplars", "", settings, "exemplars", settings, "active_exemplar", rows=3)
@@ -79,7 +79,7 @@ def _draw_inputs(layout: bpy.types.UILayout, settings: GASS_PG_settings) -> None
         col.operator("gass.exemplar_add", icon="ADD", text="")
         col.operator("gass.exemplar_remove", icon="REMOVE", text="")
         layout.operator("gass.exemplar_add_active", icon="IMAGE_DATA")
-    elif mode == "PBR":
+    elif kind == "pbr":
         layout.label(text="Maps of one material")
         row = layout.row()
         row.template_list("GASS_UL_maps", "", settings, "maps", settings, "active_map", rows=3)
@@ -90,7 +90,7 @@ def _draw_inputs(layout: bpy.types.UILayout, settings: GASS_PG_settings) -> None
     else:
         layout.prop(settings, "source")
         layout.operator("gass.source_from_active", icon="IMAGE_DATA")
-        if mode == "FILL":
+        if kind == "fill":
             layout.prop(settings, "mask")
             if settings.mask is None:
                 layout.label(text="No mask: transparent pixels are filled", icon="INFO")
@@ -110,13 +110,13 @@ class GASS_PT_main_base:
             layout.label(text="No scene")
             return
         session = active_session()
-        mode = str(settings.mode)
+        kind = str(settings.job_kind)
         row = layout.row()
         row.enabled = session is None
-        row.prop(settings, "mode", expand=True)
+        row.prop(settings, "job_kind", expand=True)
         _draw_inputs(layout, settings)
 
-        if mode in ("NEW", "PBR"):
+        if kind in ("new", "pbr"):
             col = layout.column(align=True)
             col.enabled = session is None
             col.prop(settings, "width")
@@ -126,9 +126,9 @@ class GASS_PT_main_base:
         col.prop(settings, "seed")
         col.prop(settings, "quality")
         col.prop(settings, "regularity")
-        if mode == "NEW":
+        if kind == "new":
             col.prop(settings, "alpha")
-        if mode in ("NEW", "PBR"):
+        if kind in ("new", "pbr"):
             col.prop(settings, "output_name")
 
         if session is not None:
@@ -136,9 +136,9 @@ class GASS_PT_main_base:
             layout.progress(factor=snap.fraction, type="BAR", text=f"{snap.fraction * 100:.0f}%  {snap.stage}")
             layout.operator("gass.cancel", icon="CANCEL", text="Cancel (Esc)")
             return
-        op, icon = _OPERATORS.get(mode, _OPERATORS["NEW"])
+        op, icon = _OPERATORS.get(kind, _OPERATORS["new"])
         layout.operator(op, icon=icon)  # type: ignore[arg-type]
-        if mode in ("TILEABLE", "FILL"):
+        if kind in ("tile", "fill"):
             box = layout.box()
             for line in _wrap("Into a new image; nodes of the active material that show the image get it", 40):
                 box.label(text=line)

@@ -12,8 +12,9 @@ Scripting contract (kept stable, see README "Batch and pipelines")::
     s.source = bpy.data.images["photo.png"]; s.border = 0.1; bpy.ops.gass.make_tileable()
     s.source, s.mask = photo, mask_or_None; bpy.ops.gass.fill()          # no mask: transparent = fill
 
-:meth:`GASS_PG_settings.to_config` is the one place where these properties
-become a :class:`core.SynthesisConfig`.
+:meth:`GASS_PG_settings.job_settings` is the one place where these properties
+become the engine's :class:`core.job.JobSettings`; their ranges and defaults are
+read from :mod:`core.config`, never typed here.
 """
 
 # No "from __future__ import annotations" here: Blender reads these class
@@ -33,7 +34,15 @@ from bpy.props import (
 )
 
 from .core import QUALITIES, SynthesisConfig
-from .core.config import MAX_OUTPUT_SIDE, MIN_OUTPUT_SIDE
+from .core.config import (
+    BORDER_RANGE,
+    DEFAULT_BORDER,
+    MAX_OUTPUT_SIDE,
+    MAX_SEED,
+    MIN_OUTPUT_SIDE,
+    REGULARITY_RANGE,
+)
+from .core.job import JobSettings
 from .core.maps import MAP_KINDS
 
 _QUALITY_HELP = {
@@ -43,11 +52,12 @@ _QUALITY_HELP = {
 }
 QUALITY_ITEMS = [(q, q.capitalize(), _QUALITY_HELP.get(q, q)) for q in QUALITIES]
 
-MODE_ITEMS = [
-    ("NEW", "New", "A new seamless texture from exemplar images"),
-    ("PBR", "PBR", "New aligned PBR maps (colour, normal, roughness...) from one material's maps"),
-    ("TILEABLE", "Tileable", "Make an existing image tile seamlessly, same size"),
-    ("FILL", "Fill", "Fill a masked region of an image from its surroundings"),
+#: The job kinds of core.job.JOB_KINDS, as the panel's tabs.
+JOB_ITEMS = [
+    ("new", "New", "A new seamless texture from exemplar images"),
+    ("pbr", "PBR", "New aligned PBR maps (colour, normal, roughness...) from one material's maps"),
+    ("tile", "Tileable", "Make an existing image tile seamlessly, same size"),
+    ("fill", "Fill", "Fill a masked region of an image from its surroundings"),
 ]
 MAP_ITEMS = [(k.name, k.label, f"{k.label} map" + (" (Non-Color data)" if k.data else "")) for k in MAP_KINDS.values()]
 
@@ -98,14 +108,14 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         regularity: float
         alpha: bool
         output_name: str
-        mode: str
+        job_kind: str
         maps: bpy.types.bpy_prop_collection_idprop[GASS_PG_map]
         active_map: int
         source: bpy.types.Image | None
         mask: bpy.types.Image | None
         border: float
     else:
-        mode: EnumProperty(name="Job", items=MODE_ITEMS, default="NEW")
+        job_kind: EnumProperty(name="Job", items=JOB_ITEMS, default="new")
         maps: CollectionProperty(type=GASS_PG_map, name="PBR Maps")
         active_map: IntProperty(name="Active Map", default=0, min=0)
         source: PointerProperty(
@@ -121,9 +131,9 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         border: FloatProperty(
             name="Border",
             description="Width of the band resynthesized at each edge, as a fraction of the side",
-            default=0.1,
-            min=0.02,
-            max=0.4,
+            default=DEFAULT_BORDER,
+            min=BORDER_RANGE[0],
+            max=BORDER_RANGE[1],
             subtype="FACTOR",
         )
         exemplars: CollectionProperty(type=GASS_PG_exemplar, name="Exemplars")
@@ -131,7 +141,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         width: IntProperty(
             name="Width",
             description=f"Width of the new texture in pixels, {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}",
-            default=1024,
+            default=SynthesisConfig.width,
             min=MIN_OUTPUT_SIDE,
             max=MAX_OUTPUT_SIDE,
             soft_max=4096,
@@ -140,7 +150,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         height: IntProperty(
             name="Height",
             description=f"Height of the new texture in pixels, {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}",
-            default=1024,
+            default=SynthesisConfig.height,
             min=MIN_OUTPUT_SIDE,
             max=MAX_OUTPUT_SIDE,
             soft_max=4096,
@@ -151,7 +161,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             description="Same exemplars, settings and seed give the same texture; change it for a variation",
             default=0,
             min=0,
-            max=2**31 - 1,
+            max=MAX_SEED,
         )
         quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="standard")
         regularity: FloatProperty(
@@ -161,8 +171,8 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
                 "layout (try 0.5). Leave at 0 for natural textures and photos with perspective"
             ),
             default=0.0,
-            min=0.0,
-            max=10.0,
+            min=REGULARITY_RANGE[0],
+            max=REGULARITY_RANGE[1],
             soft_max=2.0,
         )
         alpha: BoolProperty(
@@ -176,17 +186,18 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             default="GASS Texture",
         )
 
-    def to_config(self, *, memory_budget_mb: int | None = None) -> SynthesisConfig:
-        """The engine configuration these settings ask for (validated by the engine)."""
-        overrides: dict[str, object] = {
-            "width": int(self.width),
-            "height": int(self.height),
-            "spectrum_weight": float(self.regularity),
-            "synthesize_alpha": bool(self.alpha),
-        }
-        if memory_budget_mb is not None:
-            overrides["memory_budget_mb"] = int(memory_budget_mb)
-        return SynthesisConfig.preset(str(self.quality), **overrides)
+    def job_settings(self, *, memory_budget_mb: int | None = None) -> JobSettings:
+        """What these settings ask the engine for (validated by core.job.JobSettings)."""
+        return JobSettings(
+            quality=str(self.quality),
+            width=int(self.width),
+            height=int(self.height),
+            seed=int(self.seed),
+            regularity=float(self.regularity),
+            alpha=bool(self.alpha),
+            border=float(self.border),
+            memory_budget_mb=memory_budget_mb,
+        )
 
     def weights(self) -> list[float]:
         """The exemplar weights, in list order."""

@@ -26,16 +26,12 @@ import bpy
 import numpy as np
 
 from . import images, material, preferences
-from .core import GassError, InvalidExemplarError, SynthesisConfig, Synthesizer
-from .core.config import MIN_OUTPUT_SIDE
+from .core import GassError, InvalidExemplarError
 from .core.exemplars import check_image_size
+from .core.job import JOB_KINDS, JOB_VERBS, Job, JobSettings, min_image_side, output_slices
 from .core.maps import MapSet
-from .core.synth import fill_synthesizer, tileable_synthesizer
 from .job import PREVIEW_INTERVAL, JobState, Snapshot, SynthesisJob, status_line
 from .properties import GASS_PG_settings, scene_settings
-
-#: The jobs, as named by ``scene.gass.mode``.
-MODES = ("NEW", "PBR", "TILEABLE", "FILL")
 
 
 class BusyError(GassError):
@@ -136,8 +132,9 @@ class SynthesisSession:
     # -- creation --------------------------------------------------------------
 
     @classmethod
-    def from_context(cls, context: bpy.types.Context, mode: str = "NEW") -> SynthesisSession:
-        """Validate the scene's settings for the job ``mode`` (one of :data:`MODES`) and read the inputs.
+    def from_context(cls, context: bpy.types.Context, kind: str = "new") -> SynthesisSession:
+        """Validate the scene's settings for a job of ``kind`` (one of :data:`core.job.JOB_KINDS`) and read
+        the inputs.
 
         Changes nothing in the file.
 
@@ -155,10 +152,10 @@ class SynthesisSession:
         prefs = preferences.get(context)
         interval = prefs.preview_interval if prefs is not None else PREVIEW_INTERVAL
         budget = prefs.memory_budget_mb if prefs is not None else None
-        builders = {"NEW": _plan_new, "PBR": _plan_pbr, "TILEABLE": _plan_tileable, "FILL": _plan_fill}
-        if mode not in builders:
-            raise ValueError(f"unknown job {mode!r}; one of {', '.join(MODES)}")
-        session = builders[mode](context, settings, budget)
+        builders = {"new": _plan_new, "pbr": _plan_pbr, "tile": _plan_tileable, "fill": _plan_fill}
+        if kind not in builders:
+            raise ValueError(f"unknown job {kind!r}; one of {', '.join(JOB_KINDS)}")
+        session = builders[kind](context, settings.job_settings(memory_budget_mb=budget), settings)
         session.job.preview_interval = interval
         return session
 
@@ -300,25 +297,24 @@ class SynthesisSession:
 # -- one builder per job: validate, read the inputs, plan the outputs ------------------
 
 
-def _plan_new(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+def _plan_new(context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings) -> SynthesisSession:
     """A new texture from the exemplar list into the active material."""
     if len(settings.exemplars) == 0:
         raise material.SetupError("No exemplars: add an image to the exemplar list first")
     target = material.find_target(context)
-    config = settings.to_config(memory_budget_mb=budget)
-    exemplars = [
-        images.read_exemplar(item.image, i, min_side=2 * config.patch_size)
-        for i, item in enumerate(settings.exemplars, start=1)
-    ]
-    fmt, arrays = images.plan_output(exemplars, alpha=config.synthesize_alpha)
-    job = SynthesisJob.for_exemplars(
-        arrays, settings.weights(), config, int(settings.seed), names=[e.name for e in exemplars]
-    )
+    min_side = 2 * job_settings.config().patch_size
+    exemplars = [images.read_exemplar(item.image, i, min_side=min_side) for i, item in enumerate(settings.exemplars, 1)]
+    fmt, arrays = images.plan_output(exemplars, alpha=job_settings.alpha)
+    weights = tuple(settings.weights())
+    job = Job("new", tuple(arrays), job_settings, weights, tuple(e.name for e in exemplars))
     name = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
-        job, [PlannedImage("", name, fmt)], lambda images: material.link_output(target, images[""]), target.describe()
+        SynthesisJob(job.synthesizer()),
+        [PlannedImage("", name, fmt)],
+        lambda outputs: material.link_output(target, outputs[""]),
+        target.describe(),
     )
-    if not config.synthesize_alpha:
+    if not job_settings.alpha:
         session.warnings.extend(w for w in map(hidden_colour_warning, exemplars) if w)
     return session
 
@@ -347,13 +343,13 @@ def hidden_colour_warning(exemplar: images.ExemplarPixels) -> str | None:
     )
 
 
-def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+def _plan_pbr(context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings) -> SynthesisSession:
     """Aligned PBR maps from the map list into the nodes that feed them in the active material."""
     rows = list(settings.maps)
     if not rows:
         raise material.SetupError("No PBR maps: click 'From Material' or add map rows first")
     target = material.find_target(context)
-    config = settings.to_config(memory_budget_mb=budget)
+    min_side = 2 * job_settings.config().patch_size
     maps: dict[str, np.ndarray] = {}
     formats: dict[str, images.OutputFormat] = {}
     warnings: list[str] = []
@@ -361,20 +357,17 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
         kind = str(row.kind)
         if kind in maps:
             raise InvalidExemplarError(f"Map row {i} is a second {kind} map; keep one map of each kind")
-        pixels = images.read_exemplar(row.image, i, min_side=2 * config.patch_size)
+        pixels = images.read_exemplar(row.image, i, min_side=min_side)
         formats[kind], (maps[kind],) = images.plan_output([pixels])
         warnings.extend(w for w in [hidden_colour_warning(pixels)] if w)
-    synth = Synthesizer([MapSet(maps)], None, config, int(settings.seed))
-    layout = synth.prepared.layout
-    assert layout is not None
-    order = sorted(layout.kinds, key=lambda k: k != "color")  # the colour map is the preview
+    synth = Job("pbr", (MapSet(maps),), job_settings).synthesizer()
+    slices = output_slices(synth)
+    order = sorted(slices, key=lambda k: k != "color")  # the colour map is the preview
     base = str(settings.output_name) or "GASS Texture"
-    planned = [PlannedImage(k, f"{base} {k}", formats[k]) for k in order]
-    job = SynthesisJob(synth, outputs={k: layout.output[k] for k in order})
     session = SynthesisSession(
-        job,
-        planned,
-        lambda images: material.wire_maps(target.material_name, images),
+        SynthesisJob(synth, outputs={k: slices[k] for k in order}),
+        [PlannedImage(k, f"{base} {k}", formats[k]) for k in order],
+        lambda outputs: material.wire_maps(target.material_name, outputs),
         f"material '{target.material_name}'",
     )
     session.warnings.extend(warnings)
@@ -382,25 +375,23 @@ def _plan_pbr(context: bpy.types.Context, settings: GASS_PG_settings, budget: in
 
 
 def _read_source(
-    settings: GASS_PG_settings, what: str, *, min_side: int, alpha: bool | None
+    settings: GASS_PG_settings, job_settings: JobSettings, kind: str, *, alpha_is_mask: bool
 ) -> tuple[images.OutputFormat, np.ndarray, str]:
-    """The source image's (format, pixels, name); ``alpha`` None keeps alpha only if it is used."""
+    """The source image of make-tileable or fill: (output format, pixels, name).
+
+    Its size is checked before its pixels are read; its alpha is kept where it
+    is used (:func:`images.keeps_alpha`).
+    """
+    verb = JOB_VERBS[kind]
     if settings.source is None:
-        raise material.SetupError(f"No image: pick the image to {what} in the Image field (or Use Active Image)")
+        raise material.SetupError(f"No image: pick the image to {verb} in the Image field (or Use Active Image)")
+    min_side = min_image_side(job_settings.config())
     width, height = images.image_size(settings.source)
     if width * height > 0:  # (an image without pixels gets read_exemplar's message)
-        check_image_size(width, height, f"Image '{settings.source.name}'", job=what, min_side=min_side)
+        check_image_size(width, height, f"Image '{settings.source.name}'", job=verb, min_side=min_side)
     pixels = images.read_exemplar(settings.source, 1, min_side=min_side)
-    keep = alpha
-    if keep is None:
-        keep = pixels.pixels.shape[2] in (2, 4) and float(pixels.pixels[:, :, -1].min()) < 1.0
-    fmt, (array,) = images.plan_output([pixels], alpha=keep)
+    fmt, (array,) = images.plan_output([pixels], alpha=images.keeps_alpha(pixels, alpha_is_mask=alpha_is_mask))
     return fmt, array, settings.source.name
-
-
-def _min_side(config: SynthesisConfig) -> int:
-    """The smallest side of an image to make tileable or fill: the output's minimum and two patches."""
-    return max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
 
 
 def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, str]:
@@ -419,11 +410,12 @@ def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, s
     return wire, where
 
 
-def _plan_tileable(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+def _plan_tileable(
+    context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings
+) -> SynthesisSession:
     """The source image made tileable, into a new image."""
-    config = settings.to_config(memory_budget_mb=budget)
-    fmt, array, name = _read_source(settings, "make tileable", min_side=_min_side(config), alpha=None)
-    synth = tileable_synthesizer(array, config, int(settings.seed), border=float(settings.border), name=name)
+    fmt, array, name = _read_source(settings, job_settings, "tile", alpha_is_mask=False)
+    synth = Job("tile", (array,), job_settings, names=(name,)).synthesizer()
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
     return SynthesisSession(
@@ -431,11 +423,10 @@ def _plan_tileable(context: bpy.types.Context, settings: GASS_PG_settings, budge
     )
 
 
-def _plan_fill(context: bpy.types.Context, settings: GASS_PG_settings, budget: int | None) -> SynthesisSession:
+def _plan_fill(context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings) -> SynthesisSession:
     """The source image with its masked region filled, into a new image."""
-    config = settings.to_config(memory_budget_mb=budget)
     with_mask = settings.mask is not None
-    fmt, array, name = _read_source(settings, "fill", min_side=_min_side(config), alpha=None if with_mask else True)
+    fmt, array, name = _read_source(settings, job_settings, "fill", alpha_is_mask=not with_mask)
     mask = None
     if settings.mask is not None:
         mask = images.read_exemplar(settings.mask, 2, min_side=1).pixels[:, :, :3]
@@ -452,7 +443,7 @@ def _plan_fill(context: bpy.types.Context, settings: GASS_PG_settings, budget: i
                 "from; pick a Mask image (white = fill) instead"
             )
     try:
-        synth = fill_synthesizer(array, mask, config, int(settings.seed), name=name)
+        synth = Job("fill", (array,), job_settings, names=(name,), mask=mask).synthesizer()
     except InvalidExemplarError as err:
         if mask is not None:
             raise

@@ -19,7 +19,7 @@ from seeded import seeded
 
 
 def draft(width: int, height: int) -> SynthesisConfig:
-    """The panel's draft preset at this size, as ``GASS_PG_settings.to_config`` makes it."""
+    """The panel's draft preset at this size, as ``GASS_PG_settings.job_settings`` makes it."""
     return SynthesisConfig.preset("draft", width=width, height=height)
 
 

@@ -67,7 +67,7 @@ def test_maps_from_material_finds_each_map(bpy: ModuleType, gass: ModuleType, sc
     assert bpy.ops.gass.maps_from_material() == {"FINISHED"}
     rows = {row.kind: row.image.name for row in scene.settings.maps}
     assert rows == {kind: image.name for kind, image in images.items()}
-    assert scene.settings.mode == "PBR"
+    assert scene.settings.job_kind == "pbr"
 
 
 def test_pbr_set_is_synthesized_and_wired_back(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
@@ -97,7 +97,7 @@ def test_cancelled_pbr_run_restores_the_material(bpy: ModuleType, gass: ModuleTy
     mat, _ = pbr_material(bpy, gass, scene)
     bpy.ops.gass.maps_from_material()
     names, tree = {im.name for im in bpy.data.images}, tree_state(mat)
-    session = gass.session.SynthesisSession.from_context(bpy.context, "PBR")
+    session = gass.session.SynthesisSession.from_context(bpy.context, "pbr")
     session.begin(threaded=False)
     assert len(session.images()) == 3 and tree_state(mat) != tree
     session.step(5)
@@ -112,7 +112,7 @@ def test_pbr_into_a_bare_material_adds_linked_nodes_and_revert_removes_them(
     bpy.ops.gass.maps_from_material()
     obj, bare = scene.plane()  # a new active object with an empty Principled material
     tree = tree_state(bare)
-    session = gass.session.SynthesisSession.from_context(bpy.context, "PBR")
+    session = gass.session.SynthesisSession.from_context(bpy.context, "pbr")
     session.begin(threaded=False)
     found = gass.material.material_maps(bare)
     assert found.keys() == {"color", "normal", "roughness"}
@@ -194,7 +194,7 @@ def test_cancelled_tileable_run_restores_the_node(bpy: ModuleType, gass: ModuleT
     node.image = source
     scene.settings.source = source
     names, tree = {im.name for im in bpy.data.images}, tree_state(mat)
-    session = gass.session.SynthesisSession.from_context(bpy.context, "TILEABLE")
+    session = gass.session.SynthesisSession.from_context(bpy.context, "tile")
     session.begin(threaded=True)
     assert node.image == session.image()
     session.cancel()

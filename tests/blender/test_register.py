@@ -47,9 +47,11 @@ def test_preferences_use_the_package_name(bpy: ModuleType, addon_name: str, gass
     assert prefs.memory_budget_mb == 8192 and prefs.preview_interval > 0
 
 
-def test_scene_settings_defaults(bpy: ModuleType, scene: object) -> None:
+def test_scene_settings_defaults(bpy: ModuleType, gass: ModuleType, scene: object) -> None:
     s = bpy.context.scene.gass
-    assert (s.width, s.height, s.seed, s.quality) == (1024, 1024, 0, "standard")
+    defaults = gass.core.SynthesisConfig()
+    assert (s.width, s.height, s.seed, s.quality) == (defaults.width, defaults.height, 0, "standard")
+    assert s.job_kind == "new" and s.border == pytest.approx(gass.core.config.DEFAULT_BORDER)
     assert len(s.exemplars) == 0
 
 
@@ -57,12 +59,14 @@ def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> No
     s = bpy.context.scene.gass
     s.width, s.height, s.quality, s.regularity = 640, 320, "draft", 0.5
     try:
-        config = s.to_config(memory_budget_mb=2048)
+        config = s.job_settings(memory_budget_mb=2048).config()
         assert (config.width, config.height, config.memory_budget_mb) == (640, 320, 2048)
         assert config.spectrum_weight == 0.5
         assert config.iterations_fine < 40  # the draft preset, not the standard one
     finally:
-        s.width, s.height, s.quality, s.regularity = 1024, 1024, "standard", 0.0
+        s.property_unset("width")
+        s.property_unset("height")
+        s.quality, s.regularity = "standard", 0.0
 
 
 def test_cli_command_registered(gass: ModuleType) -> None:
@@ -82,4 +86,4 @@ def test_disable_then_enable_again(bpy: ModuleType, addon_name: str, gass: Modul
     assert hasattr(bpy.types.Scene, "gass")
     assert registered_operators(bpy) == OPERATORS
     bpy.ops.wm.read_homefile(use_empty=True)
-    assert bpy.context.scene.gass.width == 1024
+    assert bpy.context.scene.gass.width == gass.core.SynthesisConfig.width
