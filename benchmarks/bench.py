@@ -71,16 +71,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core import OPTIMIZERS, QUALITIES, GassError, SynthesisConfig, Synthesizer  # noqa: E402
+from core import OPTIMIZERS, QUALITIES, GassError, SynthesisConfig  # noqa: E402
+from core.config import DEFAULT_BORDER  # noqa: E402
 from core.imageio import read_image, write_image  # noqa: E402
+from core.job import JOB_KINDS, Job, JobSettings, results  # noqa: E402
 from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height  # noqa: E402
 from core.metrics import evaluate, normalized_patch_distance, seam_score  # noqa: E402
 from core.resample import resize  # noqa: E402
-from core.synth import DEFAULT_BORDER, fill_synthesizer, tileable_synthesizer  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DEFAULT_SIZES = (256, 512, 1024, 2048)
-JOBS = ("synth", "tile", "fill", "pbr")
+JOBS = JOB_KINDS
 #: Strength of the normals made from an exemplar's height for the pbr job.
 PBR_STRENGTH = 8.0
 #: Shift in pixels of the misaligned baseline of the pbr job.
@@ -95,26 +96,51 @@ PEER = "resynth"
 
 
 @dataclasses.dataclass(frozen=True)
-class Job:
-    """One synthesis to run in a worker."""
+class Run:
+    """One benchmark run, done in a worker process: a core job on one exemplar at one size.
 
+    ``kind`` is a core job kind: "new" on the exemplar, "tile" and "fill" on
+    a size x size crop of it (fill: a centred hole), "pbr" on a set made from
+    it (:func:`pbr_set`). ``iteration_scale`` scales the preset's iterations
+    (the optimizer comparison's equal budget).
+    """
+
+    kind: str
     exemplar: str
     size: int
     quality: str
-    optimizer: str
     seed: int
+    optimizer: str | None = None
+    border: float = DEFAULT_BORDER
     iteration_scale: float = 1.0
 
 
-def _config(job: Job) -> SynthesisConfig:
-    base = SynthesisConfig.preset(job.quality, width=job.size, height=job.size, optimizer=job.optimizer)
-    if job.iteration_scale == 1.0:
-        return base
-    return dataclasses.replace(
-        base,
-        iterations_coarse=max(1, round(base.iterations_coarse * job.iteration_scale)),
-        iterations_fine=max(1, round(base.iterations_fine * job.iteration_scale)),
+def job_of(run: Run) -> tuple[Job, np.ndarray | None]:
+    """The core :class:`~core.job.Job` of a run, and the image a tile or fill run changes (else None)."""
+    exemplar = read_image(run.exemplar)
+    advanced: dict[str, object] = {}
+    if run.iteration_scale != 1.0:
+        base = SynthesisConfig.preset(run.quality)
+        advanced = {
+            "iterations_coarse": max(1, round(base.iterations_coarse * run.iteration_scale)),
+            "iterations_fine": max(1, round(base.iterations_fine * run.iteration_scale)),
+        }
+    settings = JobSettings(
+        quality=run.quality,
+        width=run.size,
+        height=run.size,
+        seed=run.seed,
+        optimizer=run.optimizer,
+        border=run.border,
+        advanced=advanced,
     )
+    if run.kind in ("tile", "fill"):
+        image = job_input(exemplar, run.size)
+        mask = centre_hole(*image.shape[:2]).astype(np.float32) if run.kind == "fill" else None
+        return Job(run.kind, (image,), settings, mask=mask), image
+    if run.kind == "pbr":
+        return Job("pbr", (pbr_set(exemplar),), settings), None
+    return Job("new", (exemplar,), settings), None
 
 
 def _peak_rss_mb() -> float:
@@ -136,20 +162,23 @@ def _peak_rss_mb() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
 
 
-def run_job(job: Job) -> dict[str, Any]:
-    """Run one synthesis (in a worker process) and return its result and figures."""
-    exemplar = read_image(job.exemplar)
+def run_one(run: Run) -> dict[str, Any]:
+    """Do one run (in a worker process); return its result and figures."""
+    job, image = job_of(run)
     base_mb = _peak_rss_mb()
     start = time.perf_counter()
-    synth = Synthesizer([exemplar], config=_config(job), seed=job.seed)
+    synth = job.synthesizer()
     first = None
     for progress in synth.steps():
         if first is None:
             progress.preview()
             first = time.perf_counter() - start
     wall = time.perf_counter() - start
+    outputs = results(synth)
     return {
+        "input": image,
         "image": synth.result,
+        "maps": outputs if run.kind == "pbr" else None,
         "wall": wall,
         "first": first if first is not None else wall,
         "peak_mb": _peak_rss_mb(),
@@ -160,31 +189,19 @@ def run_job(job: Job) -> dict[str, Any]:
     }
 
 
-def run_in_worker(job: Job) -> dict[str, Any]:
-    """:func:`run_job` in a fresh spawned process, so peak memory is this job's alone."""
+def run_in_worker(run: Run) -> dict[str, Any]:
+    """:func:`run_one` in a fresh spawned process, so peak memory is this run's alone."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(run_job, (job,))
+        return pool.apply(run_one, (run,))
 
 
-def run_at_budget(job: Job, budget: int | None) -> dict[str, Any]:
-    """Run a job; if ``budget`` is set and missed by more than 5 %, rerun with scaled iterations."""
-    result = run_in_worker(job)
+def run_at_budget(run: Run, budget: int | None) -> dict[str, Any]:
+    """Do a run; if ``budget`` is set and missed by more than 5 %, again with scaled iterations."""
+    result = run_in_worker(run)
     if budget is None or abs(result["evaluations"] - budget) <= 0.05 * budget:
         return result
-    scaled = dataclasses.replace(job, iteration_scale=budget / max(1, result["evaluations"]))
+    scaled = dataclasses.replace(run, iteration_scale=budget / max(1, result["evaluations"]))
     return run_in_worker(scaled)
-
-
-@dataclasses.dataclass(frozen=True)
-class TaskJob:
-    """One make-tileable, fill or PBR run to do in a worker."""
-
-    kind: str  # "tile", "fill" or "pbr"
-    exemplar: str
-    size: int
-    quality: str
-    seed: int
-    border: float = DEFAULT_BORDER
 
 
 def job_input(exemplar: np.ndarray, size: int) -> np.ndarray:
@@ -230,47 +247,6 @@ def pbr_set(exemplar: np.ndarray) -> MapSet:
     return MapSet(
         {"color": colour, "normal": normals_from_height(height, PBR_STRENGTH, periodic=False), "height": height}
     )
-
-
-def run_task(job: TaskJob) -> dict[str, Any]:
-    """Run one tile, fill or pbr job (in a worker process) and return its result and figures."""
-    exemplar = read_image(job.exemplar)
-    config = SynthesisConfig.preset(job.quality, width=job.size, height=job.size)
-    base_mb = _peak_rss_mb()
-    image = None
-    start = time.perf_counter()
-    if job.kind == "tile":
-        image = job_input(exemplar, job.size)
-        synth = tileable_synthesizer(image, config, job.seed, border=job.border)
-    elif job.kind == "fill":
-        image = job_input(exemplar, job.size)
-        mask = centre_hole(*image.shape[:2]).astype(np.float32)
-        synth = fill_synthesizer(image, mask, config, job.seed)
-    elif job.kind == "pbr":
-        synth = Synthesizer([pbr_set(exemplar)], config=config, seed=job.seed)
-    else:
-        raise ValueError(f"unknown job {job.kind!r}")
-    first = None
-    for progress in synth.steps():
-        if first is None:
-            progress.preview()
-            first = time.perf_counter() - start
-    wall = time.perf_counter() - start
-    return {
-        "input": image,
-        "image": synth.result,
-        "maps": synth.result_maps() if job.kind == "pbr" else None,
-        "wall": wall,
-        "first": first if first is not None else wall,
-        "peak_mb": _peak_rss_mb(),
-        "base_mb": base_mb,
-    }
-
-
-def run_task_in_worker(job: TaskJob) -> dict[str, Any]:
-    """:func:`run_task` in a fresh spawned process, so peak memory is this job's alone."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(run_task, (job,))
 
 
 def _distance(image: np.ndarray, exemplar: np.ndarray) -> float:
@@ -411,7 +387,7 @@ normalized patch distance of those maps (0 = exemplar, 1 = noise).""",
 }
 
 
-def task_row(job: TaskJob, res: dict[str, Any], m: dict[str, float]) -> str:
+def task_row(job: Run, res: dict[str, Any], m: dict[str, float]) -> str:
     """One table row of a tile, fill or pbr job."""
     name = Path(job.exemplar).stem[:20]
     timing = f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['peak_mb']:>8.0f}"
@@ -446,8 +422,8 @@ def run_tasks(
     sheet = []
     for path, exemplar in exemplars.items():
         for size in args.sizes:
-            job = TaskJob(kind, str(path), size, args.quality, args.seed, border=args.border)
-            res = run_task_in_worker(job)
+            job = Run(kind, str(path), size, args.quality, args.seed, border=args.border)
+            res = run_in_worker(job)
             bases.append(res["base_mb"])
             if kind == "tile":
                 m = tile_metrics(res, exemplar, args.border)
@@ -664,11 +640,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs",
         type=parse_jobs,
-        default=("synth",),
+        default=("new",),
         metavar="JOB[,JOB...]",
-        help="comma-separated jobs to measure, each with its own table: synth (new textures), tile "
+        help="comma-separated jobs to measure, each with its own table: new (new textures), tile "
         "(make_tileable of a crop), fill (a centred hole), pbr (joint colour/normal/height maps); "
-        "'all' for every job (default: synth)",
+        "'all' for every job (default: new)",
     )
     parser.add_argument(
         "--peer-dir",
@@ -721,12 +697,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     sheet: list[tuple[str, np.ndarray, np.ndarray]] = []
     bases: list[float] = []
-    if "synth" in args.jobs:
+    if "new" in args.jobs:
         synth_bases, synth_sheet = run_synth(exemplars, optimizers, args)
         bases += synth_bases
         sheet += synth_sheet
     for kind in args.jobs:
-        if kind != "synth":
+        if kind != "new":
             task_bases, task_sheet = run_tasks(kind, exemplars, args)
             bases += task_bases
             sheet += task_sheet
@@ -756,8 +732,7 @@ def run_synth(
         for size in args.sizes:
             budget = None
             for optimizer in optimizers:
-                job = Job(str(path), size, args.quality, optimizer, args.seed)
-                res = run_at_budget(job, budget)
+                res = run_at_budget(Run("new", str(path), size, args.quality, args.seed, optimizer), budget)
                 if budget is None and len(optimizers) > 1:
                     budget = res["evaluations"]
                 bases.append(res["base_mb"])
