@@ -10,7 +10,7 @@ A manifest is a JSON file ``{"textures": [ROW, ...]}``; each ROW is one texture:
 - ``inputs`` (required): the exemplar files (for ``tile`` and ``fill`` the image; for
   ``pbr`` one ``KIND=FILE,KIND=FILE`` set per material).
 - ``output`` (required): the file to write; ``{seed}`` in it becomes the seed.
-- ``job``: ``synth`` (default), ``tile``, ``fill`` or ``pbr``.
+- ``job``: ``new`` (default), ``tile``, ``fill`` or ``pbr``.
 - ``seed``: a whole number (default 0); a job's Variations are added to it.
 - Any other key is an option of the GASS command line, without its dashes:
   ``"size": "1024x512"``, ``"quality": "high"``, ``"weights": [0.7, 0.3]``,
@@ -42,7 +42,7 @@ def manifest_rows(
     images: list[Path],
     base: Path,
     *,
-    job: str = "synth",
+    job: str = "new",
     output: str = "out/{stem}.png",
     seed: int = 0,
     options: dict[str, object] | None = None,
@@ -52,7 +52,7 @@ def manifest_rows(
     rows: list[dict[str, object]] = []
     for image in images:
         row: dict[str, object] = {"inputs": [_relative(image, base)], "output": output.replace("{stem}", image.stem)}
-        if job != "synth":
+        if job != "new":
             row = {"job": job, **row}
         rows.append({**row, "seed": seed, **(options or {})})
     return rows
@@ -93,9 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--job",
-        choices=("synth", "tile"),
-        default="synth",
-        help="synth: a new texture per exemplar (default); tile: each image made seamless",
+        choices=("new", "tile"),
+        default="new",
+        help="new: a new texture per exemplar (default); tile: each image made seamless",
     )
     parser.add_argument(
         "--output",

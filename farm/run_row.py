@@ -23,7 +23,7 @@ import subprocess
 import sys
 from typing import NoReturn
 
-JOBS = ("synth", "tile", "fill", "pbr")
+JOBS = ("new", "tile", "fill", "pbr")
 #: Row keys that are not command-line options.
 ROW_KEYS = ("job", "inputs", "output", "seed")
 
@@ -68,7 +68,7 @@ def row_args(row: object, number: int, variation: int, variations: str) -> list[
     where = f"row {number}"
     if not isinstance(row, dict):
         fail(f"{where} is not an object such as " + '{"inputs": ["bark.png"], "output": "out/bark.png"}')
-    job = row.get("job", "synth")
+    job = row.get("job", "new")
     if job not in JOBS:
         fail(f'{where}: "job" is {job!r}; allowed: {", ".join(JOBS)}')
     inputs = row.get("inputs")
@@ -87,7 +87,7 @@ def row_args(row: object, number: int, variation: int, variations: str) -> list[
             f"{where}: the output {output!r} has no " + "{seed}" + f" in it, so the variations {variations} "
             "would all write that one file; name it e.g. out/bark_{seed}.png"
         )
-    args = [] if job == "synth" else [job]
+    args = [job]
     args += [*inputs, "-o", output.replace("{seed}", str(seed)), "--seed", str(seed)]
     for key, value in row.items():
         if key not in ROW_KEYS:

@@ -47,9 +47,9 @@ function compileJob(job) {
 
 // The GASS arguments of one row, as farm/run_row.py builds them, with paths made absolute.
 function rowArgs(row, seed, folder) {
-    const job = row.job || "synth";
+    const job = row.job || "new";
     const inputs = row.inputs.map((input) => job === "pbr" ? absoluteMapSet(input, folder) : absolute(input, folder));
-    let args = job === "synth" ? [] : [job];
+    let args = [job];
     args = args.concat(inputs, ["-o", absolute(row.output.replace("{seed}", String(seed)), folder)]);
     args = args.concat(["--seed", String(seed)]);
     for (const [key, value] of Object.entries(row)) {
