@@ -71,8 +71,19 @@ class SynthesisConfig:
         Optimizer iterations at the coarsest and at the finest level (levels
         in between interpolate geometrically), 1 to 5000 (defaults 150, 40).
     coherence_levels:
-        Number of finest levels that add the nearest-patch coherence term,
+        Number of finest pixel-optimized levels (those below the
+        correspondence finish) that add the nearest-patch coherence term,
         0 to 8 (default 3).
+    correspondence_levels:
+        Number of finest levels finished by correspondence instead of pixel
+        optimization, 0 to 8 (default 0: off, see below): an exemplar-coordinate
+        map refined by nearest-patch search, the output gathered from the
+        exemplar through it (see :mod:`core.correspond`). Applies to
+        single-exemplar runs without known pixels (a map can only copy:
+        blends of several exemplars, make-tileable and fill keep the pixel
+        optimization). Off by default: measured at 512 px it makes coherence
+        better (gravel 1.00 -> 0.91) but the normalized patch distance worse
+        (gravel 0.23 -> 1.26: thin dark gaps between stones are lost).
     coherence_weight:
         Strength of the coherence term relative to the sliced term's
         gradient, 0 to 10 (default 0.5; 1 blurred bark at 1024 px, 3 washed it out).
@@ -124,6 +135,7 @@ class SynthesisConfig:
     iterations_coarse: int = 150
     iterations_fine: int = 40
     coherence_levels: int = 3
+    correspondence_levels: int = 0
     coherence_weight: float = 0.5
     spectrum_weight: float = 0.0
     coherence_every: int = 10
@@ -147,6 +159,7 @@ class SynthesisConfig:
             "iterations_coarse",
             "iterations_fine",
             "coherence_levels",
+            "correspondence_levels",
             "coherence_every",
             "coherence_stride",
             "resample_every",
@@ -166,6 +179,7 @@ class SynthesisConfig:
         _check_range("iterations_coarse", self.iterations_coarse, 1, 5000)
         _check_range("iterations_fine", self.iterations_fine, 1, 5000)
         _check_range("coherence_levels", self.coherence_levels, 0, 8)
+        _check_range("correspondence_levels", self.correspondence_levels, 0, 8)
         _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
         _check_range("spectrum_weight (regularity)", self.spectrum_weight, *REGULARITY_RANGE)
         _check_range("coherence_every", self.coherence_every, 1, 100)

@@ -214,3 +214,46 @@ def free_corners(known: np.ndarray, size: int, *, wrap: bool) -> np.ndarray:
         touches[h - size + 1 :, :] = False
         touches[:, w - size + 1 :] = False
     return touches
+
+
+@dataclass(frozen=True)
+class LevelConstraints:
+    """What known pixels mean at one pyramid level (nothing, for a plain synthesis).
+
+    Attributes
+    ----------
+    known:
+        (H, W) bool, True where the level's pixel is known, or None (no pixel known).
+    valid:
+        Per exemplar, (h - k + 1, w - k + 1) bool of the patch corners a
+        statistic may use, or None for all of them.
+    region:
+        (H, W) bool over output patch corners: the patches that count (those
+        touching free pixels), or None for all.
+    free:
+        (H, W, 1) float32 of 0 (known) and 1 (free) masking the gradient, or None.
+    """
+
+    known: np.ndarray | None = None
+    valid: list[np.ndarray | None] | None = None
+    region: np.ndarray | None = None
+    free: np.ndarray | None = None
+
+    @classmethod
+    def at(cls, region: KnownRegion | None, height: int, width: int, patch_size: int) -> LevelConstraints:
+        """The constraints of ``region`` at a level of ``height`` x ``width`` (none without a region)."""
+        if region is None:
+            return cls()
+        known, valid_pixels = level_masks(region, height, width)
+        return cls(
+            known=known,
+            valid=[None if valid_pixels.all() else valid_corners(valid_pixels, patch_size)],
+            region=free_corners(known, patch_size, wrap=region.wrap),
+            free=(~known)[:, :, None].astype(np.float32),
+        )
+
+    def paste(self, x: np.ndarray, exemplar: np.ndarray) -> np.ndarray:
+        """``x`` (H, W, C) with the known pixels set from ``exemplar`` (the image at this level)."""
+        if self.known is None:
+            return x
+        return np.where(self.known[:, :, None], exemplar, x).astype(np.float32)

@@ -54,6 +54,15 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.evaluations = 0
 
+    @property
+    def iterations_per_draw(self) -> int:
+        """Iterations between redraws of the objective's random draw (1: every iteration)."""
+        return 1
+
+    def draws_in(self, iterations: int) -> int:
+        """How many redraws ``iterations`` iterations make, at least 1 (anchored terms refresh per draw)."""
+        return max(1, round(iterations / self.iterations_per_draw))
+
     def reset(self) -> None:
         """Forget all state (called at the start of each pyramid level)."""
 
@@ -141,6 +150,10 @@ class _LineSearchOptimizer(Optimizer):
         super().__init__(learning_rate)
         self.resample_every = resample_every
         self.reset()
+
+    @property
+    def iterations_per_draw(self) -> int:
+        return self.resample_every
 
     def reset(self) -> None:
         self.count = 0
