@@ -42,7 +42,7 @@ from .core.cli import (
 from .core.errors import Terminated
 from .core.imageio import sigterm_raises
 from .core.job import output_slices
-from .job import JobState, Snapshot, SynthesisJob, describe_error
+from .runner import JobState, Runner, Snapshot, describe_error
 
 COMMAND = "gass"
 PROG = "blender -c gass"
@@ -51,7 +51,7 @@ _handle: object | None = None
 
 
 def _error(err: GassError) -> int:
-    """Bad input: one line ``gass: error: ...`` (:func:`job.describe_error`), exit code 2."""
+    """Bad input: one line ``gass: error: ...`` (:func:`runner.describe_error`), exit code 2."""
     print(f"gass: error: {describe_error(err)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         paths = check_outputs(args, extensions=tuple(files.FILE_FORMATS))  # everything, before any reading
         for path in paths.values():
             before[path] = file_state(path)
-        job, formats = _runner(args, loaded)
+        runner, formats = _runner(args, loaded)
         start = time.perf_counter()
         shown = [-1.0]
 
@@ -91,12 +91,12 @@ def _run(args: argparse.Namespace) -> int:
                 shown[0] = now
                 print(f"gass: {snap.fraction * 100:5.1f}%  {snap.stage:<28} {now:6.1f}s", file=sys.stderr, flush=True)
 
-        final = job.run(report)
+        final = runner.run(report)
         if final.state is not JobState.FINISHED:
             print(f"gass: error: {final.why_unfinished()}; no output written", file=sys.stderr)
-            return EXIT_BAD_INPUT if isinstance(job.exception, GassError) else EXIT_FAILED
+            return EXIT_BAD_INPUT if isinstance(runner.exception, GassError) else EXIT_FAILED
         for key, path in paths.items():
-            files.save_image_file(job.output(key), path, formats[key], bits=output_bits(args, key))
+            files.save_image_file(runner.output(key), path, formats[key], bits=output_bits(args, key))
     except GassError as err:
         return _error(err)
     except KeyboardInterrupt as err:  # Ctrl-C, and SIGTERM (core.errors.Terminated)
@@ -140,15 +140,15 @@ def _read_inputs(
 
 def _runner(
     args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[SynthesisJob, dict[str, images.OutputFormat]]:
+) -> tuple[Runner, dict[str, images.OutputFormat]]:
     """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
     pixels, formats = _read_inputs(args, loaded)
     synth = job_from_args(args, pixels.__getitem__).synthesizer()
     slices = output_slices(synth)
     if args.kind == "pbr":
-        return SynthesisJob(synth, outputs=slices), {k: formats[args.sets[0][k]] for k in slices}
+        return Runner(synth, outputs=slices), {k: formats[args.sets[0][k]] for k in slices}
     first = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
-    return SynthesisJob(synth), {"": formats[first]}
+    return Runner(synth), {"": formats[first]}
 
 
 def register() -> None:

@@ -4,8 +4,8 @@ The jobs share one operator body (:class:`JobOperator`): ``gass.synthesize``
 (a new texture), ``gass.synthesize_pbr`` (aligned PBR maps),
 ``gass.make_tileable`` and ``gass.fill``. The operator drives one
 :class:`session.SynthesisSession`; whether the run was asked to stop is its
-job's to know (``session.job.cancel_requested``), and every error reaches the
-artist through :func:`job.describe_error`.
+job's to know (``session.runner.cancel_requested``), and every error reaches the
+artist through :func:`runner.describe_error`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import bpy
 
 from . import material
 from .core import GassError
-from .job import JobState, describe_error
 from .properties import scene_settings as _settings
+from .runner import JobState, describe_error
 from .session import BUSY_MESSAGE, SynthesisSession, active_session
 
 if TYPE_CHECKING:
@@ -184,8 +184,8 @@ class JobOperator(bpy.types.Operator):
                 self.report({"WARNING"}, stopped_message(session.stop_reason))
             return {"CANCELLED"}
         if event.type in {"ESC", "RIGHTMOUSE"} and event.value == "PRESS":
-            session.job.cancel()
-        if session.job.cancel_requested:  # Esc, or the Cancel button (gass.cancel)
+            session.runner.cancel()
+        if session.runner.cancel_requested:  # Esc, or the Cancel button (gass.cancel)
             self._abort(context, session)
             self.report({"INFO"}, "GASS: synthesis cancelled; nothing was changed")
             return {"CANCELLED"}
@@ -205,8 +205,8 @@ class JobOperator(bpy.types.Operator):
         except GassError as err:
             return self._fail(context, session, describe_error(err))
         if snap.state in (JobState.FAILED, JobState.CANCELLED):
-            if session.job.internal_error is not None:
-                traceback.print_exception(session.job.internal_error)
+            if session.runner.internal_error is not None:
+                traceback.print_exception(session.runner.internal_error)
             return self._fail(context, session, f"GASS: {snap.why_unfinished()}")
         if image is None:
             self._show_status(context)
@@ -342,8 +342,8 @@ class GASS_OT_cancel(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> Result:
         session = active_session()
         if session is not None:
-            if session.job.threaded:
-                session.job.cancel()  # the modal operator restores the file on its next timer event
+            if session.runner.threaded:
+                session.runner.cancel()  # the modal operator restores the file on its next timer event
             else:
                 session.cancel()
         return {"FINISHED"}

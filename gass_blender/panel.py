@@ -132,7 +132,7 @@ class GASS_PT_main_base:
             col.prop(settings, "output_name")
 
         if session is not None:
-            snap = session.job.snapshot()
+            snap = session.runner.snapshot()
             layout.progress(factor=snap.fraction, type="BAR", text=f"{snap.fraction * 100:.0f}%  {snap.stage}")
             layout.operator("gass.cancel", icon="CANCEL", text="Cancel (Esc)")
             return

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 import bpy
 from bpy.props import FloatProperty, IntProperty
 
-from .job import PREVIEW_INTERVAL
+from .runner import PREVIEW_INTERVAL
 
 #: The extension's root package, e.g. "bl_ext.user_default.gass_blender" (never hard-coded).
 PACKAGE = cast(str, __package__)

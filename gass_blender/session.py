@@ -10,7 +10,7 @@ either :meth:`step` (on the calling thread) or a worker thread
 thread) copies the newest preview into the image. :meth:`finish` writes the
 results and packs them; :meth:`cancel` stops the job, removes the images and
 reverts the material edit. Whether a run was asked to stop is the job's to
-know (:attr:`SynthesisJob.cancel_requested`).
+know (:attr:`Runner.cancel_requested`).
 
 At most one session runs at a time (:func:`active_session`).
 """
@@ -30,8 +30,8 @@ from .core import GassError, InvalidExemplarError
 from .core.exemplars import check_image_size
 from .core.job import JOB_KINDS, JOB_VERBS, Job, JobSettings, min_image_side, output_slices
 from .core.maps import MapSet
-from .job import PREVIEW_INTERVAL, JobState, Snapshot, SynthesisJob, status_line
 from .properties import GASS_PG_settings, scene_settings
+from .runner import PREVIEW_INTERVAL, JobState, Runner, Snapshot, status_line
 
 
 class BusyError(GassError):
@@ -67,7 +67,7 @@ def abort_active(reason: str | None = None) -> None:
         # Wait for the worker to finish the step under way: while Blender frees data it may run
         # Python code without taking the GIL from a thread that runs Python (measured: with the
         # worker still running, 1 undo in about 80 still crashed inside Blender's undo).
-        session.job.join(timeout=STOP_TIMEOUT)
+        session.runner.join(timeout=STOP_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class SynthesisSession:
 
     Parameters
     ----------
-    job:
-        The :class:`SynthesisJob` (validated engine run).
+    runner:
+        The :class:`Runner` (validated engine run).
     planned:
         The output images to create, in the order of the job's outputs (the
         first is the live preview).
@@ -113,13 +113,13 @@ class SynthesisSession:
         :attr:`material.MaterialEdit.destination` once it is made).
     """
 
-    def __init__(self, job: SynthesisJob, planned: list[PlannedImage], wire: Wire, destination: str) -> None:
-        self.job = job
+    def __init__(self, runner: Runner, planned: list[PlannedImage], wire: Wire, destination: str) -> None:
+        self.runner = runner
         self.planned = planned
         self.wire = wire
         self.destination = destination
-        self.width = job.config.width
-        self.height = job.config.height
+        self.width = runner.config.width
+        self.height = runner.config.height
         self.edit: material.MaterialEdit | None = None
         self.warnings: list[str] = []
         #: Why the session was cancelled from outside the operator (e.g. "Undo"), else None.
@@ -156,7 +156,7 @@ class SynthesisSession:
         if kind not in builders:
             raise ValueError(f"unknown job {kind!r}; one of {', '.join(JOB_KINDS)}")
         session = builders[kind](context, settings.job_settings(memory_budget_mb=budget), settings)
-        session.job.preview_interval = interval
+        session.runner.preview_interval = interval
         return session
 
     # -- running ---------------------------------------------------------------
@@ -188,15 +188,15 @@ class SynthesisSession:
         _ACTIVE = self
         self.started = time.perf_counter()
         if threaded:
-            self.job.start()
+            self.runner.start()
 
     def step(self, count: int = 1) -> bool:
         """Run up to ``count`` engine steps on this thread; True while work remains."""
-        return self.job.step(count)
+        return self.runner.step(count)
 
     def run_to_end(self, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
         """Run the remaining steps on this thread (no previews: nobody can see them)."""
-        return self.job.run(callback)
+        return self.runner.run(callback)
 
     def update(self) -> Snapshot:
         """Main thread, a few times per second: copy the newest preview into the image.
@@ -204,9 +204,9 @@ class SynthesisSession:
         Returns the job's :class:`Snapshot`. Costs one ``foreach_set`` when a
         new preview is there, else microseconds (``scripts/measure_timer.py``).
         """
-        snap = self.job.snapshot()
+        snap = self.runner.snapshot()
         if not self._closed and snap.state is JobState.RUNNING:
-            flat = self.job.take_preview()
+            flat = self.runner.take_preview()
             if flat is not None:
                 image = self.image()
                 if image is None:
@@ -221,14 +221,14 @@ class SynthesisSession:
         Returns the first (preview) image.
         """
         global _ACTIVE
-        snap = self.job.snapshot()
+        snap = self.runner.snapshot()
         if snap.state is not JobState.FINISHED:
             raise RuntimeError(f"the synthesis has not finished (state {snap.state.value})")
         outputs = self.images()
         if len(outputs) != len(self.planned):
             raise GassError("An output image was removed while it was being synthesized")
         for key, image in outputs.items():
-            images.write_pixels(image, self.job.output_pixels(key))
+            images.write_pixels(image, self.runner.output_pixels(key))
             image.pack()  # PNG for byte, OpenEXR for float images: survives save and reload
             # Kept even when a later run replaces it in the node (no user left): the artist made it,
             # and Blender drops images without users on save. Delete it in Blender File view.
@@ -248,7 +248,7 @@ class SynthesisSession:
         cancelled, for the report.
         """
         global _ACTIVE
-        self.job.cancel()
+        self.runner.cancel()
         if not self._closed:
             self.stop_reason = reason
             self._closed = True
@@ -291,7 +291,7 @@ class SynthesisSession:
 
     def status_text(self) -> str:
         """One line for the status bar: percent, stage, time left, how to cancel."""
-        return status_line(self.job.snapshot(), time.perf_counter() - self.started)
+        return status_line(self.runner.snapshot(), time.perf_counter() - self.started)
 
 
 # -- one builder per job: validate, read the inputs, plan the outputs ------------------
@@ -309,7 +309,7 @@ def _plan_new(context: bpy.types.Context, job_settings: JobSettings, settings: G
     job = Job("new", tuple(arrays), job_settings, weights, tuple(e.name for e in exemplars))
     name = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
-        SynthesisJob(job.synthesizer()),
+        Runner(job.synthesizer()),
         [PlannedImage("", name, fmt)],
         lambda outputs: material.link_output(target, outputs[""]),
         target.describe(),
@@ -365,7 +365,7 @@ def _plan_pbr(context: bpy.types.Context, job_settings: JobSettings, settings: G
     order = sorted(slices, key=lambda k: k != "color")  # the colour map is the preview
     base = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
-        SynthesisJob(synth, outputs={k: slices[k] for k in order}),
+        Runner(synth, outputs={k: slices[k] for k in order}),
         [PlannedImage(k, f"{base} {k}", formats[k]) for k in order],
         lambda outputs: material.wire_maps(target.material_name, outputs),
         f"material '{target.material_name}'",
@@ -419,7 +419,7 @@ def _plan_tileable(
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
     return SynthesisSession(
-        SynthesisJob(synth), [PlannedImage("", f"{Path(name).stem} tileable", fmt, alpha)], wire, where
+        Runner(synth), [PlannedImage("", f"{Path(name).stem} tileable", fmt, alpha)], wire, where
     )
 
 
@@ -451,5 +451,5 @@ def _plan_fill(context: bpy.types.Context, job_settings: JobSettings, settings: 
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
     return SynthesisSession(
-        SynthesisJob(synth), [PlannedImage("", f"{Path(name).stem} filled", fmt, alpha)], wire, where
+        Runner(synth), [PlannedImage("", f"{Path(name).stem} filled", fmt, alpha)], wire, where
     )

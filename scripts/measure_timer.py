@@ -40,7 +40,7 @@ def main() -> int:
     bpy.ops.extensions.package_install_files(filepath=str(zips[-1]), repo="user_default", enable_on_install=True)
     name = next(n for n in bpy.context.preferences.addons.keys() if n.endswith(".gass_blender"))  # noqa: SIM118
     session_mod = sys.modules[f"{name}.session"]
-    job_mod = sys.modules[f"{name}.job"]
+    runner_mod = sys.modules[f"{name}.runner"]
 
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.mesh.primitive_plane_add()
@@ -57,14 +57,14 @@ def main() -> int:
     session.begin(threaded=True)
     times = []
     end = time.perf_counter() + args.seconds
-    while time.perf_counter() < end and session.job.snapshot().state is job_mod.JobState.RUNNING:
+    while time.perf_counter() < end and session.runner.snapshot().state is runner_mod.JobState.RUNNING:
         t = time.perf_counter()
         session.update()
         times.append(time.perf_counter() - t)
         time.sleep(0.05)  # the timer period; the main thread is idle in between
-    snap = session.job.snapshot()
+    snap = session.runner.snapshot()
     session.cancel()
-    session.job.join()
+    session.runner.join()
     ms = sorted(t * 1000 for t in times)
     print(
         f"Blender {bpy.app.version_string}, {args.size}x{args.size} {args.quality}: {len(ms)} timer events in "

@@ -1,6 +1,6 @@
 """The add-on's Blender-free helpers, tested without Blender: the thread runner, pixel layout, ETA text.
 
-``gass_blender/job.py`` (:class:`SynthesisJob`, ``describe_error``, ``eta_text``,
+``gass_blender/runner.py`` (:class:`Runner`, ``describe_error``, ``eta_text``,
 ``status_line``) and ``gass_blender/pixels.py`` only use NumPy and the vendored
 engine, which the add-on imports relatively as ``.core``: that package exists
 only in the staged extension, and the add-on's ``__init__`` imports bpy. So
@@ -42,16 +42,16 @@ def _load_build_script() -> types.ModuleType:
 
 @pytest.fixture(scope="module")
 def addon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[types.SimpleNamespace]:
-    """The staged add-on's ``job``, ``pixels`` and vendored ``core`` modules, imported with bpy absent."""
+    """The staged add-on's ``runner``, ``pixels`` and vendored ``core`` modules, imported with bpy absent."""
     staged = _load_build_script().stage(tmp_path_factory.mktemp("stage"))
     package = types.ModuleType(PACKAGE)
     package.__path__ = [str(staged)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "bpy", None)  # "import bpy" raises ImportError while these tests run
         patch.setitem(sys.modules, PACKAGE, package)
-        job = importlib.import_module(f"{PACKAGE}.job")
+        runner = importlib.import_module(f"{PACKAGE}.runner")
         pixels = importlib.import_module(f"{PACKAGE}.pixels")
-        yield types.SimpleNamespace(job=job, pixels=pixels, core=importlib.import_module(f"{PACKAGE}.core"))
+        yield types.SimpleNamespace(runner=runner, pixels=pixels, core=importlib.import_module(f"{PACKAGE}.core"))
     for name in [n for n in sys.modules if n.startswith(f"{PACKAGE}.")]:
         del sys.modules[name]
 
@@ -81,20 +81,20 @@ def failing_synth(addon: types.SimpleNamespace, error: BaseException, *, after: 
 
 
 def test_the_helpers_import_without_bpy(addon: types.SimpleNamespace) -> None:
-    assert sys.modules["bpy"] is None  # any "import bpy" in job, pixels or core would have raised
-    assert addon.job.SynthesisJob and addon.pixels.to_blender
+    assert sys.modules["bpy"] is None  # any "import bpy" in runner, pixels or core would have raised
+    assert addon.runner.Runner and addon.pixels.to_blender
 
 
 def test_progress_is_monotonic_and_the_run_ends_finished(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon))
-    assert runner.snapshot().state is addon.job.JobState.READY
+    runner = addon.runner.Runner(small_synth(addon))
+    assert runner.snapshot().state is addon.runner.JobState.READY
     fractions = []
     while runner.step():
         snap = runner.snapshot()
-        assert snap.state is addon.job.JobState.RUNNING and snap.error is None
+        assert snap.state is addon.runner.JobState.RUNNING and snap.error is None
         fractions.append(snap.fraction)
     final = runner.snapshot()
-    assert final.state is addon.job.JobState.FINISHED and final.fraction == 1.0 and final.stage == "finished"
+    assert final.state is addon.runner.JobState.FINISHED and final.fraction == 1.0 and final.stage == "finished"
     assert all(b >= a for a, b in itertools.pairwise(fractions)) and 0 < fractions[0] < 1
     assert final.steps == len(fractions) == runner.total_steps
     output = runner.output()
@@ -104,16 +104,16 @@ def test_progress_is_monotonic_and_the_run_ends_finished(addon: types.SimpleName
 
 
 def test_run_calls_back_after_every_step_and_makes_no_previews(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon), preview_interval=0.0)
+    runner = addon.runner.Runner(small_synth(addon), preview_interval=0.0)
     seen: list[Any] = []
     final = runner.run(seen.append)
-    assert final.state is addon.job.JobState.FINISHED
+    assert final.state is addon.runner.JobState.FINISHED
     assert len(seen) == runner.total_steps + 1 and seen[-1] == final
     assert runner.take_preview() is None
 
 
 def test_previews_are_in_blender_layout_and_taken_once(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon), preview_interval=0.0)
+    runner = addon.runner.Runner(small_synth(addon), preview_interval=0.0)
     runner.preview_cost_factor = 0.0
     assert runner.take_preview() is None  # nothing yet
     runner.step()
@@ -126,7 +126,7 @@ def test_previews_are_in_blender_layout_and_taken_once(addon: types.SimpleNamesp
 
 
 def test_previews_are_spaced_by_the_interval(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon), preview_interval=3600.0)
+    runner = addon.runner.Runner(small_synth(addon), preview_interval=3600.0)
     runner.step()
     assert runner.take_preview() is not None  # the first step always shows something
     runner.step(5)
@@ -135,13 +135,13 @@ def test_previews_are_spaced_by_the_interval(addon: types.SimpleNamespace) -> No
 
 def test_the_first_output_is_the_preview(addon: types.SimpleNamespace) -> None:
     synth = small_synth(addon)
-    runner = addon.job.SynthesisJob(synth, outputs={"red": slice(0, 1), "rest": slice(1, 3)}, preview_interval=0.0)
+    runner = addon.runner.Runner(synth, outputs={"red": slice(0, 1), "rest": slice(1, 3)}, preview_interval=0.0)
     runner.preview_cost_factor = 0.0
     runner.run()
     assert runner.output("red").shape == (24, 16, 1) and runner.output("rest").shape == (24, 16, 2)
     grey = runner.output_pixels("red").reshape(-1, 4)
     assert np.array_equal(grey[:, 0], grey[:, 1]) and np.array_equal(grey[:, 1], grey[:, 2])
-    fresh = addon.job.SynthesisJob(small_synth(addon), outputs={"red": slice(0, 1), "rest": slice(1, 3)})
+    fresh = addon.runner.Runner(small_synth(addon), outputs={"red": slice(0, 1), "rest": slice(1, 3)})
     fresh.preview_interval = fresh.preview_cost_factor = 0.0
     fresh.step()
     preview = fresh.take_preview()
@@ -150,23 +150,23 @@ def test_the_first_output_is_the_preview(addon: types.SimpleNamespace) -> None:
 
 
 def test_cancel_without_a_worker_stops_at_once(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon))
+    runner = addon.runner.Runner(small_synth(addon))
     runner.step(2)
     assert not runner.cancel_requested
     runner.cancel()
-    assert runner.cancel_requested and runner.snapshot().state is addon.job.JobState.CANCELLED
+    assert runner.cancel_requested and runner.snapshot().state is addon.runner.JobState.CANCELLED
     assert not runner.step()
     runner.cancel()  # idempotent
-    assert runner.snapshot().state is addon.job.JobState.CANCELLED and runner.snapshot().steps == 2
+    assert runner.snapshot().state is addon.runner.JobState.CANCELLED and runner.snapshot().steps == 2
     with pytest.raises(RuntimeError, match="has not finished"):
         runner.output_pixels()
 
 
 def test_cancel_after_the_end_keeps_the_result(addon: types.SimpleNamespace) -> None:
-    runner = addon.job.SynthesisJob(small_synth(addon))
+    runner = addon.runner.Runner(small_synth(addon))
     runner.run()
     runner.cancel()
-    assert runner.cancel_requested and runner.snapshot().state is addon.job.JobState.FINISHED
+    assert runner.cancel_requested and runner.snapshot().state is addon.runner.JobState.FINISHED
 
 
 def test_the_worker_stops_before_its_next_step_when_cancelled(addon: types.SimpleNamespace) -> None:
@@ -178,9 +178,9 @@ def test_the_worker_stops_before_its_next_step_when_cancelled(addon: types.Simpl
                 yield progress
                 assert gate.wait(60), "the test never opened the gate"
 
-    runner = addon.job.SynthesisJob(small_synth(addon, cls=Gated))
+    runner = addon.runner.Runner(small_synth(addon, cls=Gated))
     runner.start()
-    assert runner.threaded and runner.snapshot().state is addon.job.JobState.RUNNING
+    assert runner.threaded and runner.snapshot().state is addon.runner.JobState.RUNNING
     with pytest.raises(RuntimeError, match="worker thread"):
         runner.step()
     with pytest.raises(RuntimeError, match="worker thread"):
@@ -191,16 +191,16 @@ def test_the_worker_stops_before_its_next_step_when_cancelled(addon: types.Simpl
     gate.set()  # the worker finishes the step under way, then sees the request
     assert runner.join(timeout=60)
     snap = runner.snapshot()
-    assert snap.state is addon.job.JobState.CANCELLED and 1 <= snap.steps < runner.total_steps
+    assert snap.state is addon.runner.JobState.CANCELLED and 1 <= snap.steps < runner.total_steps
 
 
 def test_a_threaded_run_gives_the_synchronous_result(addon: types.SimpleNamespace) -> None:
-    sync = addon.job.SynthesisJob(small_synth(addon, seed=11))
+    sync = addon.runner.Runner(small_synth(addon, seed=11))
     sync.run()
-    threaded = addon.job.SynthesisJob(small_synth(addon, seed=11))
+    threaded = addon.runner.Runner(small_synth(addon, seed=11))
     threaded.start()
     assert threaded.join(timeout=120)
-    assert threaded.snapshot().state is addon.job.JobState.FINISHED
+    assert threaded.snapshot().state is addon.runner.JobState.FINISHED
     np.testing.assert_array_equal(threaded.output_pixels(), sync.output_pixels())
 
 
@@ -209,14 +209,14 @@ def test_a_threaded_run_gives_the_synchronous_result(addon: types.SimpleNamespac
 
 @pytest.mark.parametrize("threaded", [False, True])
 def test_a_user_error_of_the_engine_fails_the_job_with_one_line(addon: types.SimpleNamespace, threaded: bool) -> None:
-    runner = addon.job.SynthesisJob(failing_synth(addon, FloatingPointError("the synthesis diverged at level 1")))
+    runner = addon.runner.Runner(failing_synth(addon, FloatingPointError("the synthesis diverged at level 1")))
     if threaded:
         runner.start()
         assert runner.join(timeout=60)
     else:
         runner.run()
     snap = runner.snapshot()
-    assert snap.state is addon.job.JobState.FAILED and snap.steps == 2
+    assert snap.state is addon.runner.JobState.FAILED and snap.steps == 2
     assert snap.error == "the synthesis diverged at level 1; try another seed or the 'standard' quality"
     assert snap.why_unfinished() == snap.error
     assert isinstance(runner.exception, FloatingPointError) and runner.internal_error is None
@@ -224,19 +224,19 @@ def test_a_user_error_of_the_engine_fails_the_job_with_one_line(addon: types.Sim
 
 def test_a_bug_fails_a_threaded_job_and_propagates_from_step(addon: types.SimpleNamespace) -> None:
     bug = KeyError("oops")
-    threaded = addon.job.SynthesisJob(failing_synth(addon, bug))
+    threaded = addon.runner.Runner(failing_synth(addon, bug))
     threaded.start()
     assert threaded.join(timeout=60)
     snap = threaded.snapshot()
-    assert snap.state is addon.job.JobState.FAILED and snap.error == "internal error: KeyError: 'oops'"
+    assert snap.state is addon.runner.JobState.FAILED and snap.error == "internal error: KeyError: 'oops'"
     assert threaded.internal_error is bug
-    sync = addon.job.SynthesisJob(failing_synth(addon, KeyError("oops")))
+    sync = addon.runner.Runner(failing_synth(addon, KeyError("oops")))
     with pytest.raises(KeyError):  # on the calling thread a bug is a traceback, not a report
         sync.step(5)
 
 
 def test_describe_error_is_one_line_per_kind(addon: types.SimpleNamespace) -> None:
-    describe = addon.job.describe_error
+    describe = addon.runner.describe_error
     assert describe(addon.core.InvalidConfigError("width is 8; allowed: 16 to 16384")) == (
         "width is 8; allowed: 16 to 16384"
     )
@@ -246,7 +246,7 @@ def test_describe_error_is_one_line_per_kind(addon: types.SimpleNamespace) -> No
 
 
 def test_why_unfinished_names_the_state_without_an_error(addon: types.SimpleNamespace) -> None:
-    snap = addon.job.Snapshot(addon.job.JobState.CANCELLED, 0.5, "level 1", 3, None)
+    snap = addon.runner.Snapshot(addon.runner.JobState.CANCELLED, 0.5, "level 1", 3, None)
     assert snap.why_unfinished() == "the synthesis stopped (cancelled)"
 
 
@@ -254,7 +254,7 @@ def test_why_unfinished_names_the_state_without_an_error(addon: types.SimpleName
 
 
 def test_eta_text(addon: types.SimpleNamespace) -> None:
-    eta = addon.job.eta_text
+    eta = addon.runner.eta_text
     assert eta(0.5, 30.0) == "about 30 s left"
     assert eta(0.25, 60.0) == "about 3 min left"
     assert eta(0.99, 10.0) == "about 1 s left"  # never "0 s"
@@ -263,11 +263,11 @@ def test_eta_text(addon: types.SimpleNamespace) -> None:
 
 
 def test_status_line(addon: types.SimpleNamespace) -> None:
-    snap = addon.job.Snapshot(addon.job.JobState.RUNNING, 0.5, "level 2 of 3 (64x64)", 10, None)
-    assert addon.job.status_line(snap, 30.0) == (
+    snap = addon.runner.Snapshot(addon.runner.JobState.RUNNING, 0.5, "level 2 of 3 (64x64)", 10, None)
+    assert addon.runner.status_line(snap, 30.0) == (
         "GASS 50%  ·  level 2 of 3 (64x64)  ·  about 30 s left  ·  Esc or right-click to cancel"
     )
-    assert addon.job.status_line(snap, 0.5) == "GASS 50%  ·  level 2 of 3 (64x64)  ·  Esc or right-click to cancel"
+    assert addon.runner.status_line(snap, 0.5) == "GASS 50%  ·  level 2 of 3 (64x64)  ·  Esc or right-click to cancel"
 
 
 # -- pixel layout --------------------------------------------------------------------------------------

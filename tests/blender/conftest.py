@@ -112,7 +112,7 @@ def addon_name(bpy: ModuleType, built: Path) -> str:
 def gass(addon_name: str) -> ModuleType:
     """The installed add-on package (its submodules: session, job, images, files, material, cli, ...)."""
     module = importlib.import_module(addon_name)
-    for sub in ("images", "files", "material", "cli", "job", "pixels", "session", "operators", "properties"):
+    for sub in ("images", "files", "material", "cli", "runner", "pixels", "session", "operators", "properties"):
         importlib.import_module(f"{addon_name}.{sub}")
     return module
 

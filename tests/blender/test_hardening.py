@@ -35,7 +35,7 @@ _UNDO_SCRIPT = textwrap.dedent(
     bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
     name = [n for n in bpy.context.preferences.addons.keys() if n.endswith(".gass_blender")][0]
     session_mod = importlib.import_module(name + ".session")
-    RUNNING = importlib.import_module(name + ".job").JobState.RUNNING
+    RUNNING = importlib.import_module(name + ".runner").JobState.RUNNING
     VARIANTS = ("undo", "undo+redo", "load")
 
     def tree(mat):
@@ -73,13 +73,13 @@ _UNDO_SCRIPT = textwrap.dedent(
             s.seed = rep + 1
             bpy.ops.ed.undo_push(message="seed")
             session = session_mod.SynthesisSession.from_context(bpy.context)
-            session.job.preview_interval = 0.0
+            session.runner.preview_interval = 0.0
             session.begin(threaded=True)
             deadline = time.perf_counter() + 60
             while session.previews_written < 2 and time.perf_counter() < deadline:
                 session.update()
-                session.job.join(timeout=0.01)
-            assert session.job.snapshot().state is RUNNING, "the worker must run during the undo"
+                session.runner.join(timeout=0.01)
+            assert session.runner.snapshot().state is RUNNING, "the worker must run during the undo"
             if variant == "load":
                 bpy.ops.wm.read_homefile(use_empty=True)
                 assert session.closed and session.stop_reason == "Another file was loaded", session.stop_reason
@@ -95,7 +95,7 @@ _UNDO_SCRIPT = textwrap.dedent(
             assert session_mod.active_session() is None
             session.update()  # what the modal operator's next timer event does: harmless
             session.cancel()  # idempotent
-            assert session.job.join(timeout=60)
+            assert session.runner.join(timeout=60)
         print("rep", rep, variant, "ok", flush=True)
     sys.stdout.flush()
     os._exit(0)  # the bpy 4.2 module crashes at exit (see conftest.pytest_unconfigure)
@@ -143,7 +143,7 @@ def test_undo_during_a_run_stops_it_and_the_operator_reports_why(
         bpy.ops.ed.undo()
     assert session.closed and session.stop_reason == "Undo"
     assert gass.session.active_session() is None
-    assert session.job.join(timeout=60) and session.job.snapshot().state is gass.job.JobState.CANCELLED
+    assert session.runner.join(timeout=60) and session.runner.snapshot().state is gass.runner.JobState.CANCELLED
     assert sorted(im.name for im in bpy.data.images) == images
     assert tree_state(bpy.data.materials[material]) == before
     # The modal operator's next event: it ends cancelled with one warning that says what happened.

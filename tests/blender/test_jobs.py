@@ -198,7 +198,7 @@ def test_cancelled_tileable_run_restores_the_node(bpy: ModuleType, gass: ModuleT
     session.begin(threaded=True)
     assert node.image == session.image()
     session.cancel()
-    assert session.job.join(timeout=30)
+    assert session.runner.join(timeout=30)
     assert {im.name for im in bpy.data.images} == names and tree_state(mat) == tree and node.image == source
 
 

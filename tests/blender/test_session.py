@@ -39,8 +39,8 @@ def test_progress_is_monotonic_reaches_one_and_previews_are_written(
 ) -> None:
     scene.ready()
     session = start(bpy, gass)
-    session.job.preview_interval = 0.0  # a preview after every step,
-    session.job.preview_cost_factor = 0.0  # however long a preview takes on a loaded machine
+    session.runner.preview_interval = 0.0  # a preview after every step,
+    session.runner.preview_cost_factor = 0.0  # however long a preview takes on a loaded machine
     image = session.image()
     assert image is not None and tuple(image.size) == (32, 32)
     assert gass.session.active_session() is session
@@ -52,16 +52,16 @@ def test_progress_is_monotonic_reaches_one_and_previews_are_written(
         if len(previews) < 3 or snap.steps % 50 == 0:
             previews.append(pixels_of(image))
     snap = session.update()
-    assert snap.state is gass.job.JobState.FINISHED and snap.fraction == 1.0
+    assert snap.state is gass.runner.JobState.FINISHED and snap.fraction == 1.0
     assert all(b >= a for a, b in itertools.pairwise(fractions))
     assert 0 < fractions[0] < 0.05 and fractions[-1] <= 1.0
-    assert snap.steps == session.job.total_steps == len(fractions)
+    assert snap.steps == session.runner.total_steps == len(fractions)
     assert session.previews_written == snap.steps
     assert previews[0].reshape(-1, 4)[:, :3].std() > 0  # the first preview is already an image
     assert not np.array_equal(previews[0], previews[-1])  # and it changes while the engine works
     out = session.finish()
     assert out.packed_file is not None and gass.session.active_session() is None
-    assert np.abs(pixels_of(out) - session.job.output_pixels("")).max() <= 1 / 255  # stored as bytes
+    assert np.abs(pixels_of(out) - session.runner.output_pixels("")).max() <= 1 / 255  # stored as bytes
 
 
 def test_cancel_leaves_no_datablock_and_no_changed_link(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
@@ -74,7 +74,7 @@ def test_cancel_leaves_no_datablock_and_no_changed_link(bpy: ModuleType, gass: M
     tree.nodes.active = rgb
     images, before = {im.name for im in bpy.data.images}, tree_state(mat)
     session = start(bpy, gass)
-    session.job.preview_interval = 0.0
+    session.runner.preview_interval = 0.0
     assert tree_state(mat) != before  # linked for the live preview
     session.step(20)
     session.update()
@@ -115,12 +115,12 @@ def test_threaded_run_gives_the_synchronous_result(bpy: ModuleType, gass: Module
     expected = pixels_of(sync.finish())
 
     threaded = start(bpy, gass, threaded=True)
-    assert threaded.job.threaded
+    assert threaded.runner.threaded
     with pytest.raises(RuntimeError):
         threaded.step()  # the worker owns the engine now
-    assert threaded.job.join(timeout=120)  # wait for the worker (no sleeps as synchronisation)
+    assert threaded.runner.join(timeout=120)  # wait for the worker (no sleeps as synchronisation)
     snap = threaded.update()
-    assert snap.state is gass.job.JobState.FINISHED
+    assert snap.state is gass.runner.JobState.FINISHED
     assert np.array_equal(pixels_of(threaded.finish()), expected)
 
 
@@ -129,8 +129,8 @@ def test_threaded_cancel(bpy: ModuleType, gass: ModuleType, scene: Scene) -> Non
     images, before = {im.name for im in bpy.data.images}, tree_state(mat)
     session = start(bpy, gass, threaded=True)
     session.cancel()
-    assert session.job.join(timeout=60)
-    assert session.job.snapshot().state is gass.job.JobState.CANCELLED
+    assert session.runner.join(timeout=60)
+    assert session.runner.snapshot().state is gass.runner.JobState.CANCELLED
     assert {im.name for im in bpy.data.images} == images and tree_state(mat) == before
 
 
@@ -142,26 +142,26 @@ def test_previews_reach_the_image_while_the_worker_runs(bpy: ModuleType, gass: M
     """
     scene.ready(width=256, height=256)
     session = start(bpy, gass, threaded=True)
-    session.job.preview_interval = 0.0
-    session.job.preview_cost_factor = 0.0
+    session.runner.preview_interval = 0.0
+    session.runner.preview_cost_factor = 0.0
     image = session.image()
     first = pixels_of(image).copy()
     deadline = time.perf_counter() + 120  # a bound for a broken worker, not a synchronisation
-    while session.job.snapshot().state is gass.job.JobState.RUNNING and session.previews_written < 2:
+    while session.runner.snapshot().state is gass.runner.JobState.RUNNING and session.previews_written < 2:
         assert time.perf_counter() < deadline, "no previews from the worker"
         session.update()
-        session.job.join(timeout=0.05)  # the timer's period: the main thread is idle in between
+        session.runner.join(timeout=0.05)  # the timer's period: the main thread is idle in between
     assert session.previews_written >= 2
     assert not np.array_equal(pixels_of(image), first)
     session.cancel()
-    assert session.job.join(timeout=60)
+    assert session.runner.join(timeout=60)
 
 
 def test_output_image_removed_during_the_run(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
     _, mat, _ = scene.ready()
     before = tree_state(mat)
     session = start(bpy, gass)
-    session.job.preview_interval = 0.0
+    session.runner.preview_interval = 0.0
     bpy.data.images.remove(session.image())
     session.step()
     with pytest.raises(gass.core.GassError, match="removed"):
@@ -190,6 +190,6 @@ def test_loading_another_file_cancels_the_run(
 
 
 def test_eta_text(gass: ModuleType) -> None:
-    assert gass.job.eta_text(0.5, 30.0) == "about 30 s left"
-    assert gass.job.eta_text(0.25, 60.0) == "about 3 min left"
-    assert gass.job.eta_text(0.01, 60.0) == ""
+    assert gass.runner.eta_text(0.5, 30.0) == "about 30 s left"
+    assert gass.runner.eta_text(0.25, 60.0) == "about 3 min left"
+    assert gass.runner.eta_text(0.01, 60.0) == ""

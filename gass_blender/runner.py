@@ -1,14 +1,14 @@
 """The stepping object behind every synthesis, and its texts: NumPy only, never bpy.
 
-:class:`SynthesisJob` wraps one :class:`core.Synthesizer` and runs its
+:class:`Runner` wraps one :class:`core.Synthesizer` and runs its
 ``steps()`` either on the calling thread (``step()``, ``run()``: execute(),
 the command line, tests) or on a worker thread (``start()``: the modal
 operator). The worker only touches NumPy; the main thread reads what it
 publishes (progress, a preview already in Blender's pixel layout, the result)
-through :meth:`SynthesisJob.snapshot` and :meth:`SynthesisJob.take_preview`,
-which only take a lock and copy a few numbers. The job is the one place that
-knows whether a run was asked to stop (:meth:`SynthesisJob.cancel`,
-:attr:`SynthesisJob.cancel_requested`) and :func:`describe_error` the one
+through :meth:`Runner.snapshot` and :meth:`Runner.take_preview`,
+which only take a lock and copy a few numbers. The runner is the one place that
+knows whether a run was asked to stop (:meth:`Runner.cancel`,
+:attr:`Runner.cancel_requested`) and :func:`describe_error` the one
 place that turns an error into the line a user reads.
 
 bpy is not thread-safe: nothing in this module imports it, so it is tested
@@ -37,7 +37,7 @@ PREVIEW_INTERVAL = 0.25
 
 
 class JobState(enum.Enum):
-    """Where a job is; FINISHED, CANCELLED and FAILED are final."""
+    """Where a run is; FINISHED, CANCELLED and FAILED are final."""
 
     READY = "ready"
     RUNNING = "running"
@@ -59,7 +59,7 @@ def describe_error(err: BaseException) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the main thread may know about a job at one moment.
+    """What the main thread may know about a run at one moment.
 
     Attributes
     ----------
@@ -86,7 +86,7 @@ class Snapshot:
         return self.error or f"the synthesis stopped ({self.state.value})"
 
 
-class SynthesisJob:
+class Runner:
     """One engine run, a step at a time, synchronously or on a worker thread.
 
     Parameters
@@ -107,7 +107,7 @@ class SynthesisJob:
     Notes
     -----
     Use either the synchronous methods (:meth:`step`, :meth:`run`) or
-    :meth:`start`, never both on one job. :meth:`run` makes no previews:
+    :meth:`start`, never both on one runner. :meth:`run` makes no previews:
     nobody can look at them while the calling thread is busy.
     """
 
@@ -161,7 +161,7 @@ class SynthesisJob:
     def start(self) -> None:
         """Run the remaining steps on a daemon worker thread."""
         if self._thread is not None:
-            raise RuntimeError("the job has already been started")
+            raise RuntimeError("the run has already been started")
         self._thread = threading.Thread(target=self._work, name="gass-synthesis", daemon=True)
         with self._lock:
             if self._state is JobState.READY:
@@ -169,10 +169,10 @@ class SynthesisJob:
         self._thread.start()
 
     def cancel(self) -> None:
-        """Ask the job to stop; the worker stops before its next step. Idempotent.
+        """Ask the run to stop; the worker stops before its next step. Idempotent.
 
         Does not wait: call :meth:`join` to wait for the worker (it finishes
-        the step under way, well under a second). Without a worker the job is
+        the step under way, well under a second). Without a worker the run is
         CANCELLED at once (unless it has already ended).
         """
         self._cancel.set()
@@ -199,7 +199,7 @@ class SynthesisJob:
 
     def _check_not_threaded(self) -> None:
         if self._thread is not None:
-            raise RuntimeError("this job runs on a worker thread; use snapshot() and take_preview()")
+            raise RuntimeError("this run is on a worker thread; use snapshot() and take_preview()")
 
     def _work(self) -> None:
         while self._advance(capture_all=True, previews=True):
@@ -277,12 +277,12 @@ class SynthesisJob:
 
     @property
     def exception(self) -> BaseException | None:
-        """The exception that made the job fail, if any."""
+        """The exception that made the run fail, if any."""
         return self._exception
 
     @property
     def internal_error(self) -> BaseException | None:
-        """The exception that made the job fail when it is a bug (not in :data:`USER_ERRORS`), else None."""
+        """The exception that made the run fail when it is a bug (not in :data:`USER_ERRORS`), else None."""
         err = self._exception
         return err if err is not None and not isinstance(err, USER_ERRORS) else None
 
@@ -294,7 +294,7 @@ class SynthesisJob:
         """One finished output as Blender's flat RGBA float32 (bottom row first)."""
         with self._lock:
             if self._output_pixels is None:
-                raise RuntimeError("the job has not finished")
+                raise RuntimeError("the run has not finished")
             return self._output_pixels[key]
 
     @property
