@@ -75,7 +75,7 @@ from core import OPTIMIZERS, QUALITIES, GassError, SynthesisConfig  # noqa: E402
 from core.config import DEFAULT_BORDER  # noqa: E402
 from core.imageio import read_image, write_image  # noqa: E402
 from core.job import JOB_KINDS, Job, JobSettings, results  # noqa: E402
-from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height  # noqa: E402
+from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height, smooth  # noqa: E402
 from core.metrics import evaluate, normalized_patch_distance, seam_score  # noqa: E402
 from core.resample import resize  # noqa: E402
 
@@ -226,18 +226,6 @@ def band_mask(height: int, width: int, border: float) -> np.ndarray:
     band = np.ones((height, width), dtype=bool)
     band[by : height - by, bx : width - bx] = False
     return band
-
-
-def smooth(image: np.ndarray, passes: int = 2) -> np.ndarray:
-    """Binomial [1 2 1] / 4 blur along both axes, ``passes`` times, edges reflected."""
-    a = image.astype(np.float32)
-    kernel = np.array([1, 2, 1], np.float32) / 4
-    for _ in range(passes):
-        for axis in (0, 1):
-            pad = [(1, 1) if ax == axis else (0, 0) for ax in range(a.ndim)]
-            p = np.pad(a, pad, mode="reflect")
-            a = sum(kernel[i] * np.take(p, np.arange(i, i + a.shape[axis]), axis=axis) for i in range(3))
-    return a.astype(np.float32)
 
 
 def pbr_set(exemplar: np.ndarray) -> MapSet:

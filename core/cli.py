@@ -41,6 +41,7 @@ from .config import (
     QUALITIES,
     REGULARITY_RANGE,
     SynthesisConfig,
+    check_seed,
 )
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .job import JOB_KINDS, Job, JobSettings, results
@@ -81,14 +82,13 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def parse_seed(text: str) -> int:
-    """A --seed: a whole number from 0 to :data:`MAX_SEED`."""
+    """A --seed: a whole number from 0 to :data:`MAX_SEED` (:func:`core.config.check_seed`)."""
     try:
-        seed = int(text)
+        return check_seed(int(text))
+    except InvalidConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     except ValueError:
         raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"seed is {seed}; allowed: 0 to {MAX_SEED}")
-    return seed
 
 
 def parse_weight(text: str) -> float:

@@ -87,6 +87,28 @@ DISTANCE_FACTORS: tuple[int, ...] = (1, 2, 4)
 #: Patch sides of :func:`patch_distance`.
 DISTANCE_PATCH_SIZES: tuple[int, ...] = (3, 5, 11)
 
+
+@dataclass(frozen=True)
+class DistanceSettings:
+    """What the patch distances compare (:func:`patch_distance`, :func:`normalized_patch_distance`).
+
+    Attributes
+    ----------
+    factors:
+        Downscale factors (default 1, 2, 4).
+    sizes:
+        Patch sides (default 3, 5, 11; the synthesizer itself uses 7).
+    directions:
+        Dense and, as many, sparse random directions per configuration (default 32).
+    samples:
+        Most patches drawn from each image and from each exemplar half (default 8192).
+    """
+
+    factors: tuple[int, ...] = DISTANCE_FACTORS
+    sizes: tuple[int, ...] = DISTANCE_PATCH_SIZES
+    directions: int = 32
+    samples: int = 8192
+
 _CHUNK_ELEMENTS = 1 << 22  # float32 elements of a temporary block (16 MiB)
 _SPLIT_BLOCKS = 4  # checkerboard squares along the exemplar's short side
 
@@ -541,10 +563,7 @@ def patch_distance_table(
     images: Sequence[np.ndarray],
     exemplar: np.ndarray,
     *,
-    factors: Sequence[int] = DISTANCE_FACTORS,
-    sizes: Sequence[int] = DISTANCE_PATCH_SIZES,
-    directions: int = 32,
-    samples: int = 8192,
+    settings: DistanceSettings = DistanceSettings(),
     rng: RngLike = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw sliced distances of several images and of the exemplar's held-out half.
@@ -559,12 +578,8 @@ def patch_distance_table(
         (H, W, C) float32 images with the exemplar's channels.
     exemplar:
         (h, w, C) float32.
-    factors, sizes:
-        Downscale factors and patch sides; every pair is one configuration.
-    directions:
-        Dense and, again, sparse random directions per configuration.
-    samples:
-        Most patches drawn from each image and each exemplar half.
+    settings:
+        :class:`DistanceSettings`: every (factor, patch side) pair is one configuration.
     rng:
         Seed or generator of the directions and samples.
 
@@ -577,7 +592,8 @@ def patch_distance_table(
         (configurations, 4) float64: the same for the held-out half.
     """
     rng = np.random.default_rng(rng)
-    configs = [(f, k) for f in factors for k in sizes]
+    factors, directions, samples = settings.factors, settings.directions, settings.samples
+    configs = [(f, k) for f in factors for k in settings.sizes]
     distances = np.zeros((len(images), len(configs), len(DISTANCE_FAMILIES)))
     baseline = np.zeros((len(configs), len(DISTANCE_FAMILIES)))
     shrunk = {f: (downscale(exemplar, f), [downscale(im, f) for im in images]) for f in factors}
@@ -600,23 +616,16 @@ def _relative(distances: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     return (distances / np.maximum(baseline, 1e-12)).mean(axis=(-2, -1))
 
 
-def _check_distance_sizes(out: np.ndarray, ex: np.ndarray, factors: Sequence[int], sizes: Sequence[int]) -> None:
-    need = max(f * (k + 1) for f in factors for k in sizes)
+def _check_distance_sizes(out: np.ndarray, ex: np.ndarray, settings: DistanceSettings) -> None:
+    need = max(f * (k + 1) for f in settings.factors for k in settings.sizes)
     _check_side("output", out, need, "patch_distance")
-    for f in factors:
-        for k in sizes:
+    for f in settings.factors:
+        for k in settings.sizes:
             _check_split(ex, f, k, "patch_distance")
 
 
 def patch_distance(
-    output: object,
-    exemplar: object,
-    *,
-    factors: Sequence[int] = DISTANCE_FACTORS,
-    sizes: Sequence[int] = DISTANCE_PATCH_SIZES,
-    directions: int = 32,
-    samples: int = 8192,
-    rng: RngLike = 0,
+    output: object, exemplar: object, *, settings: DistanceSettings = DistanceSettings(), rng: RngLike = 0
 ) -> float:
     """Multi-scale patch-distribution distance, in units of the exemplar's own variability.
 
@@ -652,16 +661,9 @@ def patch_distance(
     exemplar:
         (h, w, C) float32 in [0, 1], same C; at least 4 * 4 * (11 + 3) = 224
         px on each side with the defaults.
-    factors:
-        Downscale factors (default 1, 2, 4).
-    sizes:
-        Patch sides (default 3, 5, 11; the synthesizer itself uses 7).
-    directions:
-        Dense and, as many, sparse random directions per configuration
-        (default 32).
-    samples:
-        Most patches drawn from the output and from each exemplar half
-        (default 8192).
+    settings:
+        What is compared: :class:`DistanceSettings` (downscale factors,
+        patch sides, directions, samples).
     rng:
         Seed or generator of directions and samples (default 0).
 
@@ -676,22 +678,13 @@ def patch_distance(
     normalized_patch_distance: the same on a 0 (exemplar) to 1 (noise) scale.
     """
     out, ex = _pair(output, exemplar)
-    _check_distance_sizes(out, ex, factors, sizes)
-    distances, baseline = patch_distance_table(
-        [out], ex, factors=factors, sizes=sizes, directions=directions, samples=samples, rng=rng
-    )
+    _check_distance_sizes(out, ex, settings)
+    distances, baseline = patch_distance_table([out], ex, settings=settings, rng=rng)
     return float(_relative(distances, baseline)[0])
 
 
 def normalized_patch_distance(
-    output: object,
-    exemplar: object,
-    *,
-    factors: Sequence[int] = DISTANCE_FACTORS,
-    sizes: Sequence[int] = DISTANCE_PATCH_SIZES,
-    directions: int = 32,
-    samples: int = 8192,
-    rng: RngLike = 0,
+    output: object, exemplar: object, *, settings: DistanceSettings = DistanceSettings(), rng: RngLike = 0
 ) -> float:
     """:func:`patch_distance` on a scale from the exemplar (0) to its random-phase noise (1).
 
@@ -702,7 +695,7 @@ def normalized_patch_distance(
 
     Parameters
     ----------
-    output, exemplar, factors, sizes, directions, samples, rng:
+    output, exemplar, settings, rng:
         As in :func:`patch_distance`.
 
     Returns
@@ -716,12 +709,10 @@ def normalized_patch_distance(
     1.3.
     """
     out, ex = _pair(output, exemplar)
-    _check_distance_sizes(out, ex, factors, sizes)
+    _check_distance_sizes(out, ex, settings)
     gen = np.random.default_rng(rng)
     noise = _noise_like(out.shape[0], out.shape[1], ex, gen)
-    distances, baseline = patch_distance_table(
-        [out, noise], ex, factors=factors, sizes=sizes, directions=directions, samples=samples, rng=gen
-    )
+    distances, baseline = patch_distance_table([out, noise], ex, settings=settings, rng=gen)
     d_out, d_noise = _relative(distances, baseline)
     return _normalize(float(d_out), float(d_noise))
 
@@ -1489,7 +1480,7 @@ def evaluate(output: object, exemplar: object, rng: RngLike = 0) -> dict[str, fl
     repetition grows with the output's pixels: about 4 s more at 1024 px).
     """
     out, ex = _pair(output, exemplar)
-    _check_distance_sizes(out, ex, DISTANCE_FACTORS, DISTANCE_PATCH_SIZES)
+    _check_distance_sizes(out, ex, DistanceSettings())
     for factor, size in COHERENCE_SCALES:
         _check_split(ex, factor, size, "evaluate")
     gen = np.random.default_rng(rng)

@@ -9,7 +9,15 @@ import pytest
 
 from conftest import load_exemplar
 from core import InvalidExemplarError, SynthesisConfig, Synthesizer
-from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height, prepare_map_sets
+from core.maps import (
+    LUMA,
+    MapSet,
+    decode_normal,
+    normal_angle_error,
+    normals_from_height,
+    prepare_map_sets,
+    smooth,
+)
 from core.synth import synthesize_maps
 from seeded import seeded
 
@@ -19,21 +27,9 @@ TINY = SynthesisConfig.preset(
 STRENGTH = 8.0
 
 
-def blur(image: np.ndarray, passes: int = 2) -> np.ndarray:
-    """Binomial [1 2 1] / 4 blur along both axes, ``passes`` times, edges reflected."""
-    a = image.astype(np.float32)
-    k = np.array([1, 2, 1], np.float32) / 4
-    for _ in range(passes):
-        for axis in (0, 1):
-            pad = [(1, 1) if ax == axis else (0, 0) for ax in range(a.ndim)]
-            p = np.pad(a, pad, mode="reflect")
-            a = sum(k[i] * np.take(p, np.arange(i, i + a.shape[axis]), axis=axis) for i in range(3))
-    return a.astype(np.float32)
-
-
 def _gravel_height() -> np.ndarray:
     """A 64 px crop of the full-size gravel, smoothed: (64, 64, 1) heights in [0, 1]."""
-    return blur(load_exemplar("gravel_gray", grey=True)[:64, :64])
+    return smooth(load_exemplar("gravel_gray", grey=True)[:64, :64])
 
 
 def _stone_set() -> MapSet:
