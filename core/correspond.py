@@ -335,7 +335,8 @@ def refine(
     offset = (int(rng.integers(stride)), int(rng.integers(stride)))
     grid = PatchGrid(h, w, matcher.k, stride, offset)
     start = None if coords is None else grid_start(coords, grid, matcher)
-    matcher.set_bias(None if coords is None else usage_penalty(coords, matcher, exemplar.shape[:2]))
+    side = (exemplar.shape[0], exemplar.shape[1])
+    matcher.set_bias(None if coords is None else usage_penalty(coords, matcher, side))
     index, distance = matcher.match(image, grid, iterations=iterations, start=start, jumps=jumps)
     return vote(
         exemplar,

@@ -724,6 +724,41 @@ def _normalize(value: float, noise: float) -> float:
 # --------------------------------------------------------------------------- verbatim copies
 
 
+@dataclass(frozen=True)
+class CopyCriteria:
+    """When an output patch counts as a copy of an exemplar patch (:func:`verbatim_fraction`,
+    :func:`repetition`).
+
+    Attributes
+    ----------
+    tolerance:
+        Largest RMS difference of a copy relative to the patch's RMS contrast, 0 to 1.
+    max_difference:
+        Largest RMS difference of a copy in pixel-value units.
+    flat_std:
+        Patches with a smaller RMS contrast match almost anything and are never copies (default 0.01).
+    """
+
+    tolerance: float
+    max_difference: float
+    flat_std: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.tolerance <= 1.0:
+            raise InvalidConfigError(f"tolerance is {self.tolerance!r}; allowed: 0 to 1")
+
+    def copies(self, rms: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+        """Which patches, with these RMS differences and RMS contrasts, are copies (bool)."""
+        return (contrast >= self.flat_std) & (rms <= self.tolerance * contrast) & (rms <= self.max_difference)
+
+
+#: verbatim_fraction's default: a copy with noise of a fifth of its contrast (at most 8/255) still counts.
+VERBATIM_COPY = CopyCriteria(tolerance=0.2, max_difference=0.03)
+#: repetition's default: exact copies or nearly so (8-bit rounding; at most 2.5/255). At 0.2, 8 px patches of
+#: distinct halves of bark or tiles pass as copies over 70-85 % of their area (measured).
+EXACT_COPY = CopyCriteria(tolerance=0.05, max_difference=0.01)
+
+
 def _box_mean(image: np.ndarray, size: int) -> np.ndarray:
     """(H - size + 1, W - size + 1, C) float32 means of every ``size x size`` window."""
     return (window_sum(image, size, periodic=False) / (size * size)).astype(np.float32)
@@ -740,9 +775,7 @@ def verbatim_fraction(
     exemplar: object,
     *,
     patch_size: int = 24,
-    tolerance: float = 0.2,
-    max_difference: float = 0.03,
-    flat_std: float = 0.01,
+    criteria: CopyCriteria = VERBATIM_COPY,
     max_queries: int = 2048,
 ) -> float:
     """Fraction of the output covered by near-exact copies of exemplar patches.
@@ -751,10 +784,9 @@ def verbatim_fraction(
     // 2``, or coarser to stay within ``max_queries``) are looked up among
     every exemplar patch: the candidate is the nearest by the means of its
     4 x 4 blocks (reduced to 8 principal components, brute force), and it
-    counts as a copy when the RMS difference of the whole patch is at most
-    ``tolerance`` times the patch's RMS contrast and at most
-    ``max_difference``. Flat patches (RMS contrast below ``flat_std``) would
-    match almost anything and are left out.
+    counts as a copy by ``criteria`` (the RMS difference of the whole patch
+    against its RMS contrast). Flat patches would match almost anything and
+    are left out.
 
     Parameters
     ----------
@@ -766,15 +798,8 @@ def verbatim_fraction(
     patch_size:
         Side of the compared patches, 8 to 64 (default 24; at 16 px, regular
         textures such as bricks and tiles match themselves too often).
-    tolerance:
-        Largest RMS difference of a copy relative to the patch's RMS
-        contrast, 0 to 1 (default 0.2: a copy with noise of a fifth of its
-        contrast still counts).
-    max_difference:
-        Largest RMS difference of a copy in pixel-value units (default 0.03,
-        about 8/255).
-    flat_std:
-        Patches with a smaller RMS contrast are ignored (default 0.01).
+    criteria:
+        What counts as a copy (default :data:`VERBATIM_COPY`).
     max_queries:
         Most output patches looked up (default 2048).
 
@@ -795,8 +820,6 @@ def verbatim_fraction(
     out, ex = _pair(output, exemplar)
     if isinstance(patch_size, bool) or not isinstance(patch_size, int) or not 8 <= patch_size <= 64:
         raise InvalidConfigError(f"patch_size is {patch_size!r}; allowed: whole numbers 8 to 64")
-    if not 0.0 <= tolerance <= 1.0:
-        raise InvalidConfigError(f"tolerance is {tolerance!r}; allowed: 0 to 1")
     _check_side("output", out, patch_size, "verbatim_fraction")
     _check_side("exemplar", ex, patch_size, "verbatim_fraction")
     p, block = patch_size, patch_size // 4
@@ -805,7 +828,7 @@ def verbatim_fraction(
     gy, gx = np.meshgrid(np.arange(0, h - p + 1, stride), np.arange(0, w - p + 1, stride), indexing="ij")
     windows = exemplar_patches(out, p, (gy * (w - p + 1) + gx).ravel()).reshape(gy.size, p * p, -1)
     contrast = np.sqrt(np.mean((windows - windows.mean(axis=1, keepdims=True)) ** 2, axis=(1, 2)))
-    textured = contrast >= flat_std
+    textured = contrast >= criteria.flat_std
     if not textured.any():
         return 0.0
     gy, gx, contrast = gy.ravel()[textured], gx.ravel()[textured], contrast[textured]
@@ -821,7 +844,7 @@ def verbatim_fraction(
         match = _nearest((q_feats - mean) @ basis, db)
     diff = (query - exemplar_patches(ex, p, match)).astype(np.float64)
     rms = np.sqrt(np.mean(diff * diff, axis=1))
-    copy = (rms <= tolerance * contrast) & (rms <= max_difference)
+    copy = criteria.copies(rms, contrast)
     covered = np.zeros((h, w), dtype=bool)
     copied = np.zeros((h, w), dtype=bool)
     for y, x, is_copy in zip(gy, gx, copy):
@@ -1205,9 +1228,7 @@ def repetition(
     *,
     patch_size: int = 8,
     seed_stride: int = 16,
-    tolerance: float = 0.05,
-    max_difference: float = 0.01,
-    flat_std: float = 0.01,
+    criteria: CopyCriteria = EXACT_COPY,
     components: int = 16,
     rng: RngLike = 0,
 ) -> Repetition:
@@ -1227,10 +1248,7 @@ def repetition(
     on a ``seed_stride`` grid, find their nearest exemplar patch by brute
     force; every output patch then takes the best (in PCA distance) of the
     offsets of the seeds of its own grid block and the 8 around it. A patch
-    is copied when the RMS difference of the whole patch at that offset is
-    at most ``tolerance`` times its RMS contrast and at most
-    ``max_difference``; flat patches (contrast below ``flat_std``) match
-    anything and are never copies. Copied patches that touch (4-connected)
+    is copied when the whole patch at that offset passes ``criteria``. Copied patches that touch (4-connected)
     and share the offset form a region; its area is the pixels its patches
     cover. Regions covering more than 1/16 of the exemplar's area are
     mapped back into the exemplar, largest first; each that overlaps the
@@ -1251,17 +1269,8 @@ def repetition(
         Grid step of the seeds, 4 to 64 (default 16). A copied region is
         found where one of its seeds is; regions narrower than about two
         steps can be missed or found in part.
-    tolerance:
-        Largest RMS difference of a copy relative to its patch's RMS
-        contrast, 0 to 1 (default 0.05). Copies are exact or nearly so
-        (8-bit rounding); at 0.2, as :func:`verbatim_fraction` allows for
-        its larger patches, 8 px patches of distinct halves of bark or
-        tiles pass as copies over 70-85 % of their area (measured).
-    max_difference:
-        Largest RMS difference of a copy in pixel-value units (default
-        0.01, about 2.5/255).
-    flat_std:
-        Patches with a smaller RMS contrast are never copies (default 0.01).
+    criteria:
+        What counts as a copy (default :data:`EXACT_COPY`: exact or nearly so).
     components:
         PCA components of the search space (default 16).
     rng:
@@ -1291,8 +1300,6 @@ def repetition(
     _check_int("patch_size", patch_size, 4, 32)
     _check_int("seed_stride", seed_stride, 4, 64)
     _check_int("components", components, 1, 256)
-    if not 0.0 <= tolerance <= 1.0:
-        raise InvalidConfigError(f"tolerance is {tolerance!r}; allowed: 0 to 1")
     k = patch_size
     _check_side("output", out, 2 * k, "repetition")
     _check_side("exemplar", ex, 2 * k, "repetition")
@@ -1308,10 +1315,10 @@ def repetition(
     dy, dx, cost = _best_offsets(features_out, features_ex, shape_out, shape_ex, seeds, seed_stride)
     del features_out, features_ex
     # The PCA distance is at most the whole patch's: only patches that can pass are checked in full.
-    y, x = np.nonzero(cost <= k * k * out.shape[2] * max_difference**2)
+    y, x = np.nonzero(cost <= k * k * out.shape[2] * criteria.max_difference**2)
     rms, contrast = _patch_errors(out, ex, k, y * shape_out[1] + x, (y + dy[y, x]) * shape_ex[1] + x + dx[y, x])
     copied = np.zeros(shape_out, dtype=bool)
-    copied[y, x] = (contrast >= flat_std) & (rms <= tolerance * contrast) & (rms <= max_difference)
+    copied[y, x] = criteria.copies(rms, contrast)
     return _regions(copied, dy, dx, k, (ex.shape[0], ex.shape[1]), (out.shape[0], out.shape[1]))
 
 

@@ -464,7 +464,7 @@ class Synthesizer:
                     loss=loss,
                     _preview=self.preview,
                 )
-            carry.level_scale, carry.exemplar_shape = level.scale, exemplars[0].shape[:2]
+            carry.level_scale, carry.exemplar_shape = level.scale, (exemplars[0].shape[0], exemplars[0].shape[1])
         self.evaluations = optimizer.evaluations
         assert self._x is not None
         self._result = self._output(self._x)
@@ -493,7 +493,8 @@ class Synthesizer:
             shift = (int(rng.integers(self._x.shape[0])), int(rng.integers(self._x.shape[1])))
         if carry.coords is not None and level.finish:
             rolled = CoordinateMap(*(np.roll(a, shift, axis=(0, 1)) for a in (carry.coords.rows, carry.coords.cols)))
-            carry.coords = rolled.upsampled(level.height, level.width, exemplars[0].shape[:2], carry.exemplar_shape)
+            side = (exemplars[0].shape[0], exemplars[0].shape[1])
+            carry.coords = rolled.upsampled(level.height, level.width, side, carry.exemplar_shape)
             return carry.coords.gather(exemplars[0])
         x = resize(np.roll(self._x, shift, axis=(0, 1)), level.height, level.width, periodic=True)
         return constraints.paste(x, exemplars[0])

@@ -386,4 +386,4 @@ def test_bad_parameters_name_the_parameter() -> None:
     with pytest.raises(InvalidConfigError, match="seed_stride"):
         metrics.repetition(exemplar, exemplar, seed_stride=2)
     with pytest.raises(InvalidConfigError, match="tolerance"):
-        metrics.repetition(exemplar, exemplar, tolerance=2.0)
+        metrics.CopyCriteria(tolerance=2.0, max_difference=0.01)
