@@ -216,11 +216,12 @@ class Job:
         config = self.config()
         seed = self.settings.seed
         if self.kind == "tile":
-            return tileable_synthesizer(self.images[0], config, seed, border=self.settings.border, name=self.name())
+            border = self.settings.border
+            return tileable_synthesizer(self.images[0], config=config, seed=seed, border=border, name=self.name())
         if self.kind == "fill":
-            return fill_synthesizer(self.images[0], self.mask, config, seed, name=self.name())
+            return fill_synthesizer(self.images[0], self.mask, config=config, seed=seed, name=self.name())
         names = list(self.names) if self.names else None
-        return Synthesizer(list(self.images), self.weights, config, seed, names=names)
+        return Synthesizer(list(self.images), weights=self.weights, config=config, seed=seed, names=names)
 
     def output_keys(self) -> tuple[str, ...]:
         """The results' keys: ("",) for one image, the map kinds (stacking order) for "pbr"."""

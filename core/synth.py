@@ -295,10 +295,10 @@ class Synthesizer:
     def __init__(
         self,
         exemplars: Sequence[object],
+        *,
         weights: Sequence[float] | None = None,
         config: SynthesisConfig | None = None,
         seed: int = 0,
-        *,
         names: Sequence[str] | None = None,
         known: KnownRegion | None = None,
     ) -> None:
@@ -618,10 +618,10 @@ class Cancelled(Exception):
 
 def synthesize(
     exemplars: Sequence[object],
+    *,
     weights: Sequence[float] | None = None,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     callback: Callable[[Progress], bool | None] | None = None,
 ) -> np.ndarray:
     """Synthesize a seamless texture in one call. See :class:`Synthesizer`.
@@ -630,15 +630,15 @@ def synthesize(
     -------
     (config.height, config.width, C) float32, in [0, 1] for [0, 1] exemplars.
     """
-    return Synthesizer(exemplars, weights, config, seed).run(callback)
+    return Synthesizer(exemplars, weights=weights, config=config, seed=seed).run(callback)
 
 
 def synthesize_maps(
     sets: Sequence[MapSet],
+    *,
     weights: Sequence[float] | None = None,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     callback: Callable[[Progress], bool | None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Synthesize aligned PBR maps from one or more :class:`~core.maps.MapSet` in one call.
@@ -648,38 +648,40 @@ def synthesize_maps(
     kind -> (config.height, config.width, channels) float32: colour and
     normal maps RGB, the others one channel; all correspond pixel for pixel.
     """
-    synth = Synthesizer(sets, weights, config, seed)
+    synth = Synthesizer(sets, weights=weights, config=config, seed=seed)
     synth.run(callback)
     return synth.result_maps()
 
 
-def _sized(config: SynthesisConfig | None, region: KnownRegion, *, name: str, job: str) -> SynthesisConfig:
-    """``config`` at the image's own size, after checking that the image is large enough for ``job``."""
+def _with_known(
+    region: KnownRegion, config: SynthesisConfig | None, seed: int, *, name: str, job: str
+) -> Synthesizer:
+    """The run that synthesizes the free pixels of ``region``'s image from its known ones, at its own size
+    (after checking that the image is large enough for ``job``)."""
     h, w, c = region.original.shape
     base = config if config is not None else SynthesisConfig()
     check_image_size(w, h, name, job=job, min_side=max(MIN_OUTPUT_SIDE, 2 * base.patch_size))
-    return dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
+    sized = dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
+    return Synthesizer([region.exemplar()], config=sized, seed=seed, names=[name], known=region)
 
 
 def tileable_synthesizer(
     image: object,
+    *,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     border: float = DEFAULT_BORDER,
     name: str = "image",
 ) -> Synthesizer:
     """A stepping :class:`Synthesizer` that makes ``image`` tile (see :func:`make_tileable`)."""
-    region = tileable_region(image, border, name=name)
-    sized = _sized(config, region, name=name, job="make tileable")
-    return Synthesizer([region.exemplar()], None, sized, seed, names=[name], known=region)
+    return _with_known(tileable_region(image, border, name=name), config, seed, name=name, job="make tileable")
 
 
 def make_tileable(
     image: object,
+    *,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     border: float = DEFAULT_BORDER,
     callback: Callable[[Progress], bool | None] | None = None,
 ) -> np.ndarray:
@@ -694,29 +696,27 @@ def make_tileable(
     -------
     (H, W, C) float32 with the image's channels.
     """
-    return tileable_synthesizer(image, config, seed, border=border).run(callback)
+    return tileable_synthesizer(image, config=config, seed=seed, border=border).run(callback)
 
 
 def fill_synthesizer(
     image: object,
     mask: object | None = None,
+    *,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     name: str = "image",
 ) -> Synthesizer:
     """A stepping :class:`Synthesizer` that fills a masked region (see :func:`fill`)."""
-    region = fill_region(image, mask, name=name)
-    sized = _sized(config, region, name=name, job="fill")
-    return Synthesizer([region.exemplar()], None, sized, seed, names=[name], known=region)
+    return _with_known(fill_region(image, mask, name=name), config, seed, name=name, job="fill")
 
 
 def fill(
     image: object,
     mask: object | None = None,
+    *,
     config: SynthesisConfig | None = None,
     seed: int = 0,
-    *,
     callback: Callable[[Progress], bool | None] | None = None,
 ) -> np.ndarray:
     """``image`` with its masked region synthesized from the rest of it.
@@ -730,4 +730,4 @@ def fill(
     -------
     (H, W, C) float32 with the image's channels.
     """
-    return fill_synthesizer(image, mask, config, seed).run(callback)
+    return fill_synthesizer(image, mask, config=config, seed=seed).run(callback)

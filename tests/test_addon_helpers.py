@@ -61,7 +61,7 @@ def small_synth(addon: types.SimpleNamespace, *, seed: int = 3, cls: Any = None)
     core = addon.core
     config = core.SynthesisConfig.preset("draft", width=16, height=24)
     exemplar = np.random.default_rng(0).random((32, 32, 3), dtype=np.float32)
-    return (cls or core.Synthesizer)([exemplar], None, config, seed)
+    return (cls or core.Synthesizer)([exemplar], config=config, seed=seed)
 
 
 def failing_synth(addon: types.SimpleNamespace, error: BaseException, *, after: int = 2) -> Any:

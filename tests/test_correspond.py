@@ -126,16 +126,16 @@ def test_every_map_of_a_set_follows_one_map(bark64: np.ndarray) -> None:
 def test_blends_keep_the_pixel_optimization(bark64: np.ndarray, gravel64: np.ndarray) -> None:
     """A map can only copy: two exemplars with weights strictly between 0 and 1 never finish by correspondence."""
     grey = np.repeat(gravel64, 3, axis=2)
-    blend = Synthesizer([bark64, grey], [0.5, 0.5], config=FINISH, seed=0)
+    blend = Synthesizer([bark64, grey], weights=[0.5, 0.5], config=FINISH, seed=0)
     assert not any(lv.finish for lv in blend.levels)
-    single = Synthesizer([bark64, grey], [1.0, 0.0], config=FINISH, seed=0)
+    single = Synthesizer([bark64, grey], weights=[1.0, 0.0], config=FINISH, seed=0)
     assert single.levels[-1].finish
 
 
 def test_known_pixels_keep_the_pixel_optimization(bark64: np.ndarray) -> None:
     from core import tileable_synthesizer
 
-    synth = tileable_synthesizer(bark64, dataclasses.replace(FINISH, width=64, height=64), 0)
+    synth = tileable_synthesizer(bark64, config=dataclasses.replace(FINISH, width=64, height=64), seed=0)
     assert not any(lv.finish for lv in synth.levels)
 
 

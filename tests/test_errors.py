@@ -52,7 +52,7 @@ def test_bad_exemplars(exemplars: list[np.ndarray], message: str) -> None:
 )
 def test_bad_weights(weights: list[float], message: str) -> None:
     with pytest.raises(InvalidExemplarError, match=message):
-        Synthesizer([GOOD], weights)
+        Synthesizer([GOOD], weights=weights)
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ def test_regions_mark_the_band_and_the_hole() -> None:
 @pytest.mark.parametrize("border", [0.1, 0.25])
 def test_make_tileable_keeps_the_interior_exactly(border: float) -> None:
     image = load_exemplar("bark", 64)[:40, :48]  # not square: both axes have their own band
-    out = make_tileable(image, TINY, seed=0, border=border)
+    out = make_tileable(image, config=TINY, seed=0, border=border)
     assert out.shape == image.shape and out.dtype == np.float32
     band = _band(40, 48, border)
     assert np.array_equal(out[~band], image[~band])
@@ -159,7 +159,7 @@ def test_make_tileable_keeps_the_interior_exactly(border: float) -> None:
 
 def test_make_tileable_of_bytes_keeps_the_bytes() -> None:
     image = np.round(load_exemplar("gravel_gray", 48, grey=True) * 255).astype(np.uint8)[:, :, 0]
-    out = make_tileable(image, TINY, seed=1)
+    out = make_tileable(image, config=TINY, seed=1)
     assert out.shape == (48, 48, 1) and out.dtype == np.float32
     band = _band(48, 48, 0.1)
     assert np.array_equal(np.round(out[:, :, 0] * 255).astype(np.uint8)[~band], image[~band])
@@ -170,7 +170,7 @@ def tileable_alpha(seed: int) -> dict[str, float]:
     """Mean synthesized alpha in the band of a make-tileable run against the image's mean alpha."""
     rgb = load_exemplar("bark", 48)
     alpha = np.linspace(0.2, 1.0, 48 * 48, dtype=np.float32).reshape(48, 48, 1)
-    out = make_tileable(np.concatenate([rgb, alpha], axis=2), TINY, seed=seed)
+    out = make_tileable(np.concatenate([rgb, alpha], axis=2), config=TINY, seed=seed)
     band = _band(48, 48, 0.1)
     assert out.shape == (48, 48, 4)
     assert np.array_equal(out[~band, 3], alpha[~band, 0])
@@ -200,7 +200,7 @@ def tileable_seam(seed: int) -> dict[str, float]:
     figures = {}
     for name, offset in SEAM_CROPS:
         crop = _seam_crop(name, offset)
-        figures[f"{name}+{offset}"] = seam_score(make_tileable(crop, TINY, seed=seed)) / seam_score(crop)
+        figures[f"{name}+{offset}"] = seam_score(make_tileable(crop, config=TINY, seed=seed)) / seam_score(crop)
     return figures
 
 
@@ -215,9 +215,9 @@ def test_make_tileable_removes_the_seam() -> None:
 
 def test_make_tileable_is_deterministic() -> None:
     crop = load_exemplar("slate_rock", 128)[:48, :48]
-    a = make_tileable(crop, TINY, seed=3)
-    assert np.array_equal(a, make_tileable(crop, TINY, seed=3))
-    assert not np.array_equal(a, make_tileable(crop, TINY, seed=4))
+    a = make_tileable(crop, config=TINY, seed=3)
+    assert np.array_equal(a, make_tileable(crop, config=TINY, seed=3))
+    assert not np.array_equal(a, make_tileable(crop, config=TINY, seed=4))
 
 
 # --- fill -------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_make_tileable_is_deterministic() -> None:
 def test_fill_keeps_known_bytes_exactly() -> None:
     image = np.round(load_exemplar("bark", 64) * 255).astype(np.uint8)
     mask = _hole()
-    out = fill(image, mask, TINY, seed=0)
+    out = fill(image, mask, config=TINY, seed=0)
     assert out.shape == (64, 64, 3) and out.dtype == np.float32
     known = mask < 0.5
     assert np.array_equal(np.round(out * 255).astype(np.uint8)[known], image[known])
@@ -237,7 +237,7 @@ def fill_of_gravel(seed: int) -> dict[str, float]:
     """A filled hole in grey gravel: its spread against the known part's, and how far it leaves their range."""
     image = load_exemplar("gravel_gray", 64, grey=True)
     mask = _hole()
-    out = fill(image, mask, TINY, seed=seed)
+    out = fill(image, mask, config=TINY, seed=seed)
     known, hole = mask < 0.5, mask > 0.5
     assert np.array_equal(out[known], image[known])
     filled = out[hole]
@@ -261,7 +261,7 @@ def fill_at_the_edge(seed: int) -> dict[str, float]:
     image = load_exemplar("bark", 64)
     mask = np.zeros((64, 64, 3), np.uint8)
     mask[:, :12] = 255  # white = fill; the hole touches the left edge
-    out = fill(image, mask, TINY, seed=seed)
+    out = fill(image, mask, config=TINY, seed=seed)
     assert np.array_equal(out[:, 12:], image[:, 12:])
     return {"spread": float(out[:, :12].std() / image[:, 12:].std())}
 
@@ -281,7 +281,7 @@ def fill_of_a_magenta_hole(seed: int) -> dict[str, float]:
     hole = mask > 0.5
     bark = load_exemplar("bark", 64)
     bark[hole] = [1.0, 0.0, 1.0]
-    out = fill(bark, mask, TINY, seed=seed)
+    out = fill(bark, mask, config=TINY, seed=seed)
     return {"magenta_excess": float(_magenta(out[hole]).max() - _magenta(bark[~hole]).max())}
 
 
@@ -291,7 +291,7 @@ def test_fill_never_copies_the_hole() -> None:
     # Grey image, magenta hole: no colour may appear anywhere (grey is synthesized as one channel).
     grey = np.repeat(load_exemplar("gravel_gray", 64, grey=True), 3, axis=2)
     grey[hole] = [1.0, 0.0, 1.0]
-    out = fill(grey, mask, TINY, seed=0)
+    out = fill(grey, mask, config=TINY, seed=0)
     assert np.abs(out[:, :, 0] - out[:, :, 1]).max() < 1 / 255
     assert np.abs(out[:, :, 2] - out[:, :, 1]).max() < 1 / 255
     # Colour image, magenta hole: no pixel more magenta than the known part.
@@ -299,7 +299,7 @@ def test_fill_never_copies_the_hole() -> None:
     # NaN in the hole: never read, so never spreads.
     bark = load_exemplar("bark", 64)
     bark[hole] = np.nan
-    out = fill(bark, mask, TINY, seed=0)
+    out = fill(bark, mask, config=TINY, seed=0)
     assert np.all(np.isfinite(out))
 
 
@@ -316,22 +316,22 @@ def _alpha_holed() -> tuple[np.ndarray, np.ndarray]:
 def fill_from_alpha(seed: int) -> dict[str, float]:
     """Fill of the transparent hole, from floats and from bytes: the fill's spread against the kept part's."""
     image, hole = _alpha_holed()
-    out = fill(image, None, TINY, seed=seed)
+    out = fill(image, None, config=TINY, seed=seed)
     image8 = np.round(image * 255).astype(np.uint8)
-    out8 = fill(image8, None, TINY, seed=seed)
+    out8 = fill(image8, None, config=TINY, seed=seed)
     kept = image[~hole, :3].std()
     return {"spread": float(out[hole, :3].std() / kept), "spread_bytes": float(out8[hole, :3].std() / kept)}
 
 
 def test_fill_from_alpha() -> None:
     image, hole = _alpha_holed()
-    out = fill(image, None, TINY, seed=0)
+    out = fill(image, None, config=TINY, seed=0)
     assert out.shape == (64, 64, 4)
     assert np.all(out[hole, 3] == 1.0)
     assert np.array_equal(out[~hole], image[~hole])
     # Bytes with alpha: the same through the integer path.
     image8 = np.round(image * 255).astype(np.uint8)
-    out8 = fill(image8, None, TINY, seed=0)
+    out8 = fill(image8, None, config=TINY, seed=0)
     assert np.array_equal(np.round(out8 * 255).astype(np.uint8)[~hole], image8[~hole])
     assert np.all(out8[hole, 3] == 1.0)
     fill_from_alpha.assert_holds(0)
@@ -340,9 +340,9 @@ def test_fill_from_alpha() -> None:
 def test_fill_is_deterministic() -> None:
     image = load_exemplar("bark", 64)
     mask = _hole()
-    a = fill(image, mask, TINY, seed=5)
-    assert np.array_equal(a, fill(image, mask, TINY, seed=5))
-    b = fill(image, mask, TINY, seed=6)
+    a = fill(image, mask, config=TINY, seed=5)
+    assert np.array_equal(a, fill(image, mask, config=TINY, seed=5))
+    b = fill(image, mask, config=TINY, seed=6)
     assert not np.array_equal(a, b)
     assert np.array_equal(a[mask < 0.5], b[mask < 0.5])
 
@@ -351,7 +351,7 @@ def test_fill_progress_is_monotonic_with_full_size_previews() -> None:
     rgb = load_exemplar("bark", 64)
     alpha = np.where(_hole()[:, :, None] > 0.5, 0.0, 1.0).astype(np.float32)
     image = np.concatenate([rgb, alpha], axis=2)
-    synth = fill_synthesizer(image, None, TINY, seed=0)
+    synth = fill_synthesizer(image, None, config=TINY, seed=0)
     known = alpha[:, :, 0] > 0.5
     before = synth.preview()
     assert before.shape == (64, 64, 4) and np.array_equal(before[known], image[known])
@@ -370,7 +370,7 @@ def test_fill_progress_is_monotonic_with_full_size_previews() -> None:
 
 
 def test_tileable_progress_reaches_one() -> None:
-    synth = tileable_synthesizer(load_exemplar("bark", 48), TINY, seed=0)
+    synth = tileable_synthesizer(load_exemplar("bark", 48), config=TINY, seed=0)
     fractions = [p.fraction for p in synth.steps()]
     assert all(b >= a for a, b in itertools.pairwise(fractions)) and fractions[-1] == pytest.approx(1.0)
     assert synth.preview().shape == (48, 48, 3)
@@ -400,30 +400,30 @@ def _with_nan_outside_hole() -> np.ndarray:
 )
 def test_bad_fill_input(image: np.ndarray, mask: np.ndarray | None, message: str) -> None:
     with pytest.raises(InvalidExemplarError, match=message):
-        fill(image, mask, TINY)
+        fill(image, mask, config=TINY)
 
 
 def test_fill_needs_a_patch_outside_the_mask() -> None:
     mask = np.ones((64, 64), np.float32)
     mask[:, :4] = 0.0  # only a 4 px strip is known: no 5x5 patch to learn from
     with pytest.raises(InvalidExemplarError, match="no 5x5 area outside the mask"):
-        fill(load_exemplar("bark", 64), mask, TINY)
+        fill(load_exemplar("bark", 64), mask, config=TINY)
 
 
 @pytest.mark.parametrize("border", [0.0, 0.01, 0.41, 0.5, -0.1])
 def test_border_out_of_range(border: float) -> None:
     with pytest.raises(InvalidConfigError, match=rf"border is {border!r}; allowed: 0.02 to 0.4"):
-        make_tileable(IMAGE, TINY, border=border)
+        make_tileable(IMAGE, config=TINY, border=border)
 
 
 def test_nan_anywhere_stops_make_tileable() -> None:
     image = IMAGE.copy()
     image[0, 0] = np.inf  # in the band
     with pytest.raises(InvalidExemplarError, match="1 pixels with NaN or infinite"):
-        make_tileable(image, TINY)
+        make_tileable(image, config=TINY)
 
 
 def test_known_region_errors_are_gass_errors() -> None:
-    for call in (lambda: fill(IMAGE, None, TINY), lambda: make_tileable(IMAGE, TINY, border=1.0)):
+    for call in (lambda: fill(IMAGE, None, config=TINY), lambda: make_tileable(IMAGE, config=TINY, border=1.0)):
         with pytest.raises(GassError):
             call()

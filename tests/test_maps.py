@@ -192,7 +192,7 @@ def map_set_blend(seed: int) -> dict[str, float]:
     dark = MapSet({"color": colour * 0.3, "height": _gravel_height()})
     light = MapSet({"color": 0.7 + colour * 0.3, "height": _gravel_height()})
     means = [
-        float(synthesize_maps([dark, light], w, config=TINY, seed=seed)["color"].mean())
+        float(synthesize_maps([dark, light], weights=w, config=TINY, seed=seed)["color"].mean())
         for w in ([1.0, 0.0], [1.0, 1.0], [0.0, 1.0])
     ]
     return {"order": min(means[1] - means[0], means[2] - means[1])}

@@ -96,7 +96,7 @@ def test_not_a_verbatim_copy() -> None:
 def test_weight_zero_equals_single_exemplar(bark64: np.ndarray, gravel64: np.ndarray) -> None:
     other = np.repeat(gravel64, 3, axis=2)
     single = synthesize([bark64], config=TINY, seed=5)
-    paired = synthesize([bark64, other], [1.0, 0.0], config=TINY, seed=5)
+    paired = synthesize([bark64, other], weights=[1.0, 0.0], config=TINY, seed=5)
     assert np.array_equal(single, paired)
 
 
@@ -105,7 +105,8 @@ def blend_of_dark_and_light(seed: int) -> dict[str, float]:
     """Means of dark-only, half-half and light-only syntheses: the blend's order and distance from the middle."""
     bark = load_exemplar("bark", 64)
     dark, light = bark * 0.3, 0.7 + bark * 0.3
-    m = [float(synthesize([dark, light], w, config=TINY, seed=seed).mean()) for w in ([1, 0], [0.5, 0.5], [0, 1])]
+    blends = ([1, 0], [0.5, 0.5], [0, 1])
+    m = [float(synthesize([dark, light], weights=w, config=TINY, seed=seed).mean()) for w in blends]
     return {"order": min(m[1] - m[0], m[2] - m[1]), "off_middle": abs(m[1] - (m[0] + m[2]) / 2)}
 
 

@@ -83,7 +83,7 @@ def render_control(seed: int) -> dict[str, float]:
 def tileable_onyx(seed: int) -> dict[str, float]:
     """Make Tileable (draft, border 0.125) on the onyx crop: seam score after over before."""
     crop = seam_crop()
-    out = make_tileable(crop, draft(64, 64), seed=seed, border=0.125)
+    out = make_tileable(crop, config=draft(64, 64), seed=seed, border=0.125)
     return {"after_over_before": seam_score(out) / seam_score(crop)}
 
 
@@ -93,5 +93,5 @@ def fill_of_bark(seed: int) -> dict[str, float]:
     bark = load_exemplar("bark", 64)
     hole = np.zeros((64, 64), np.float32)
     hole[20:40, 24:44] = 1.0
-    out = fill(bark, hole, draft(64, 64), seed=seed)
+    out = fill(bark, hole, config=draft(64, 64), seed=seed)
     return {"range": float(np.ptp(out[hole > 0.5]))}
