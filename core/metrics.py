@@ -371,10 +371,8 @@ def coherence_distances(
 
     Parameters
     ----------
-    images:
-        (H, W, C) float32 images with the exemplar's channels.
-    exemplar:
-        (h, w, C) float32.
+    images, exemplar:
+        (H, W, C) float32 images with the exemplar's channels, and the (h, w, C) exemplar.
     scales:
         (downscale factor, patch side) pairs.
     queries:

@@ -15,16 +15,8 @@ from core.optim import make_optimizer
 from core.patches import PatchGrid
 from seeded import seeded
 
-FINISH = SynthesisConfig.preset(
-    "draft",
-    width=48,
-    height=40,
-    patch_size=5,
-    coarsest_size=16,
-    iterations_coarse=30,
-    iterations_fine=10,
-    correspondence_levels=2,
-)
+SMALL = {"width": 48, "height": 40, "patch_size": 5, "coarsest_size": 16, "iterations_coarse": 30}
+FINISH = SynthesisConfig.preset("draft", **SMALL, iterations_fine=10, correspondence_levels=2)
 
 
 def test_upsampled_map_keeps_a_copy_a_copy() -> None:

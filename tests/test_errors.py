@@ -116,3 +116,10 @@ def test_too_small_for_tile_or_fill_says_what_the_image_needs(job: str, run: obj
     small[4:8, 4:8, 3] = 0.0  # a transparent hole for fill
     with pytest.raises(InvalidExemplarError, match=rf"image is 15x12 pixels; {job} needs an image of at least 16x16"):
         run(small)  # type: ignore[operator]
+
+
+def test_presets_differ_only_where_they_say_and_standard_is_the_defaults() -> None:
+    assert SynthesisConfig.preset("standard") == SynthesisConfig()
+    draft, high = SynthesisConfig.preset("draft"), SynthesisConfig.preset("high")
+    assert draft.iterations_fine < SynthesisConfig().iterations_fine < high.iterations_fine
+    assert draft.width == high.width == SynthesisConfig().width
