@@ -31,9 +31,12 @@ if TYPE_CHECKING:
 
     Result = set[OperatorReturnItems]
 
-#: Seconds between timer events of the modal operator. Each event only polls
-#: the worker thread and, a few times per second, copies a preview.
+#: Seconds between timer events of the modal operator. Each event runs a slice of
+#: engine steps and, a few times per second, copies a preview into the image.
 TIMER_STEP = 0.05
+#: Seconds of engine steps per timer event, on Blender's main thread: the UI answers between slices
+#: (a single step may take longer at large sizes; it is never split).
+STEP_SECONDS = 0.08
 
 _REDRAW_AREAS = {"NODE_EDITOR", "IMAGE_EDITOR", "VIEW_3D", "PROPERTIES"}
 
@@ -131,7 +134,7 @@ class JobOperator(bpy.types.Operator):
         session: SynthesisSession | None = None
         try:
             session = SynthesisSession.from_context(context, self.kind)
-            session.begin(threaded=False)
+            session.begin()
             snap = session.run_to_end()
             if snap.state is not JobState.FINISHED:
                 raise GassError(snap.why_unfinished())
@@ -157,7 +160,8 @@ class JobOperator(bpy.types.Operator):
             return self.execute(context)
         try:
             session = SynthesisSession.from_context(context, self.kind)
-            session.begin(threaded=True)
+            session.begin()
+            session.modal = True
         except GassError as err:
             self.report({"ERROR"}, describe_error(err))
             return {"CANCELLED"}
@@ -199,6 +203,7 @@ class JobOperator(bpy.types.Operator):
             return {"PASS_THROUGH"}
         self._last_update = now
         try:
+            session.step_for(STEP_SECONDS)
             snap = session.update()
             _redraw(context)
             image = session.finish() if snap.state is JobState.FINISHED else None
@@ -342,8 +347,8 @@ class GASS_OT_cancel(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> Result:
         session = active_session()
         if session is not None:
-            if session.runner.threaded:
-                session.runner.cancel()  # the modal operator restores the file on its next timer event
+            if session.modal:
+                session.runner.cancel()  # the modal operator restores the file on its next event
             else:
                 session.cancel()
         return {"FINISHED"}

@@ -5,9 +5,9 @@ for one job (a new texture, a PBR set, make-tileable, fill), which validates
 everything and copies the input pixels but changes nothing in the file.
 :meth:`begin` creates the output image(s) and wires them into the material
 (recording what it changed in one :class:`material.MaterialEdit`); then
-either :meth:`step` (on the calling thread) or a worker thread
-(``begin(threaded=True)``) advances the engine, and :meth:`update` (main
-thread) copies the newest preview into the image. :meth:`finish` writes the
+:meth:`step_for` (a slice of engine steps per timer event of the modal
+operator) or :meth:`run_to_end` advances the engine on Blender's main thread,
+and :meth:`update` copies the newest preview into the image. :meth:`finish` writes the
 results and packs them; :meth:`cancel` stops the job, removes the images and
 reverts the material edit. Whether a run was asked to stop is the job's to
 know (:attr:`Runner.cancel_requested`).
@@ -40,8 +40,6 @@ class BusyError(GassError):
 
 _ACTIVE: SynthesisSession | None = None
 
-#: Seconds :func:`abort_active` waits for the worker thread to stop (one engine step is far shorter).
-STOP_TIMEOUT = 30.0
 
 BUSY_MESSAGE = "A synthesis is already running: wait for it to finish or press Esc to cancel it"
 
@@ -64,10 +62,6 @@ def abort_active(reason: str | None = None) -> None:
     session = _ACTIVE
     if session is not None:
         session.cancel(reason)
-        # Wait for the worker to finish the step under way: while Blender frees data it may run
-        # Python code without taking the GIL from a thread that runs Python (measured: with the
-        # worker still running, 1 undo in about 80 still crashed inside Blender's undo).
-        session.runner.join(timeout=STOP_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -124,6 +118,8 @@ class SynthesisSession:
         self.warnings: list[str] = []
         #: Why the session was cancelled from outside the operator (e.g. "Undo"), else None.
         self.stop_reason: str | None = None
+        #: True while a modal operator drives this session (it then restores the file on Esc or Cancel).
+        self.modal = False
         self.started = 0.0
         self.previews_written = 0
         self._images: dict[str, tuple[str, int]] = {}  # key -> (name, address)
@@ -161,12 +157,9 @@ class SynthesisSession:
 
     # -- running ---------------------------------------------------------------
 
-    def begin(self, *, threaded: bool) -> None:
-        """Create the output image, link it into the material, start the job.
-
-        With ``threaded`` the engine runs on a worker thread (modal operator);
-        otherwise call :meth:`step` or :meth:`run_to_end` on this thread.
-        """
+    def begin(self) -> None:
+        """Create the output image and link it into the material; then call :meth:`step_for` (the modal
+        operator, a slice per timer event) or :meth:`run_to_end` on this thread."""
         global _ACTIVE
         if _ACTIVE is not None:
             raise BusyError(BUSY_MESSAGE)
@@ -187,12 +180,18 @@ class SynthesisSession:
             self.destination = self.edit.destination  # what was really done (4.2 may have turned nodes on)
         _ACTIVE = self
         self.started = time.perf_counter()
-        if threaded:
-            self.runner.start()
 
     def step(self, count: int = 1) -> bool:
         """Run up to ``count`` engine steps on this thread; True while work remains."""
         return self.runner.step(count)
+
+    def step_for(self, seconds: float) -> bool:
+        """One timer event of the modal operator: engine steps for about ``seconds`` (at least one).
+
+        True while work remains. A bug in the engine fails the run (see
+        :attr:`Runner.internal_error`) instead of raising out of the modal handler.
+        """
+        return self.runner.step_for(seconds, capture_all=True)
 
     def run_to_end(self, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
         """Run the remaining steps on this thread (no previews: nobody can see them)."""

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Measure the main-thread cost of the modal operator's timer events.
 
-Runs the add-on's threaded synthesis in module-mode Blender and calls what
-each TIMER event calls (``SynthesisSession.update``: poll the worker, copy a
-new preview into the image) every 50 ms, as the modal operator does, and
-prints the time spent per call. Timers never fire in module mode, so this
-loop stands in for them.
+Runs the add-on's synthesis in module-mode Blender and calls what each
+TIMER event of the modal operator calls (``SynthesisSession.step_for``: a
+slice of engine steps on the main thread; ``update``: copy a new preview
+into the image), and prints the time spent per event: how long the UI waits
+at most between two answers. Timers never fire in module mode, so this loop
+stands in for them.
 
     .venv/bin/python build.py && .venv/bin/python scripts/measure_timer.py --size 1024 --seconds 20
 """
@@ -53,18 +54,18 @@ def main() -> int:
     s.width = s.height = args.size
     s.quality = args.quality
 
+    operators = sys.modules[f"{name}.operators"]
     session = session_mod.SynthesisSession.from_context(bpy.context)
-    session.begin(threaded=True)
+    session.begin()
     times = []
     end = time.perf_counter() + args.seconds
-    while time.perf_counter() < end and session.runner.snapshot().state is runner_mod.JobState.RUNNING:
+    while time.perf_counter() < end and session.runner.snapshot().state is not runner_mod.JobState.FINISHED:
         t = time.perf_counter()
+        session.step_for(operators.STEP_SECONDS)  # what one timer event of the modal operator does
         session.update()
         times.append(time.perf_counter() - t)
-        time.sleep(0.05)  # the timer period; the main thread is idle in between
     snap = session.runner.snapshot()
     session.cancel()
-    session.runner.join()
     ms = sorted(t * 1000 for t in times)
     print(
         f"Blender {bpy.app.version_string}, {args.size}x{args.size} {args.quality}: {len(ms)} timer events in "

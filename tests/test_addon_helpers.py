@@ -17,7 +17,6 @@ import importlib
 import importlib.util
 import itertools
 import sys
-import threading
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,7 +148,7 @@ def test_the_first_output_is_the_preview(addon: types.SimpleNamespace) -> None:
     assert np.array_equal(preview.reshape(-1, 4)[:, 0], preview.reshape(-1, 4)[:, 1])  # grey: the red output
 
 
-def test_cancel_without_a_worker_stops_at_once(addon: types.SimpleNamespace) -> None:
+def test_cancel_stops_at_once(addon: types.SimpleNamespace) -> None:
     runner = addon.runner.Runner(small_synth(addon))
     runner.step(2)
     assert not runner.cancel_requested
@@ -169,50 +168,29 @@ def test_cancel_after_the_end_keeps_the_result(addon: types.SimpleNamespace) -> 
     assert runner.cancel_requested and runner.snapshot().state is addon.runner.JobState.FINISHED
 
 
-def test_the_worker_stops_before_its_next_step_when_cancelled(addon: types.SimpleNamespace) -> None:
-    gate = threading.Event()
-
-    class Gated(addon.core.Synthesizer):  # type: ignore[misc,name-defined]
-        def steps(self) -> Iterator[Any]:
-            for progress in super().steps():
-                yield progress
-                assert gate.wait(60), "the test never opened the gate"
-
-    runner = addon.runner.Runner(small_synth(addon, cls=Gated))
-    runner.start()
-    assert runner.threaded and runner.snapshot().state is addon.runner.JobState.RUNNING
-    with pytest.raises(RuntimeError, match="worker thread"):
-        runner.step()
-    with pytest.raises(RuntimeError, match="worker thread"):
-        runner.run()
-    with pytest.raises(RuntimeError, match="already been started"):
-        runner.start()
-    runner.cancel()
-    gate.set()  # the worker finishes the step under way, then sees the request
-    assert runner.join(timeout=60)
-    snap = runner.snapshot()
-    assert snap.state is addon.runner.JobState.CANCELLED and 1 <= snap.steps < runner.total_steps
-
-
-def test_a_threaded_run_gives_the_synchronous_result(addon: types.SimpleNamespace) -> None:
-    sync = addon.runner.Runner(small_synth(addon, seed=11))
-    sync.run()
-    threaded = addon.runner.Runner(small_synth(addon, seed=11))
-    threaded.start()
-    assert threaded.join(timeout=120)
-    assert threaded.snapshot().state is addon.runner.JobState.FINISHED
-    np.testing.assert_array_equal(threaded.output_pixels(), sync.output_pixels())
+def test_step_for_runs_a_slice_and_the_slices_give_the_whole_run(addon: types.SimpleNamespace) -> None:
+    """What the modal operator does on each timer event: a slice of steps; slices add up to :meth:`run`."""
+    whole = addon.runner.Runner(small_synth(addon, seed=11))
+    whole.run()
+    sliced = addon.runner.Runner(small_synth(addon, seed=11))
+    assert sliced.step_for(0.0)  # at least one step, even with no time
+    assert sliced.snapshot().steps == 1
+    events = 1
+    while sliced.step_for(0.0):
+        events += 1
+    assert events == sliced.total_steps and sliced.snapshot().state is addon.runner.JobState.FINISHED
+    np.testing.assert_array_equal(sliced.output_pixels(), whole.output_pixels())
 
 
 # -- errors --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("threaded", [False, True])
-def test_a_user_error_of_the_engine_fails_the_job_with_one_line(addon: types.SimpleNamespace, threaded: bool) -> None:
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_user_error_of_the_engine_fails_the_job_with_one_line(addon: types.SimpleNamespace, sliced: bool) -> None:
     runner = addon.runner.Runner(failing_synth(addon, FloatingPointError("the synthesis diverged at level 1")))
-    if threaded:
-        runner.start()
-        assert runner.join(timeout=60)
+    if sliced:
+        while runner.step_for(0.0):
+            pass
     else:
         runner.run()
     snap = runner.snapshot()
@@ -222,14 +200,14 @@ def test_a_user_error_of_the_engine_fails_the_job_with_one_line(addon: types.Sim
     assert isinstance(runner.exception, FloatingPointError) and runner.internal_error is None
 
 
-def test_a_bug_fails_a_threaded_job_and_propagates_from_step(addon: types.SimpleNamespace) -> None:
+def test_a_bug_fails_a_captured_run_and_propagates_from_a_plain_step(addon: types.SimpleNamespace) -> None:
     bug = KeyError("oops")
-    threaded = addon.runner.Runner(failing_synth(addon, bug))
-    threaded.start()
-    assert threaded.join(timeout=60)
-    snap = threaded.snapshot()
+    captured = addon.runner.Runner(failing_synth(addon, bug))
+    while captured.step_for(0.0, capture_all=True):  # the modal operator's way: it reports the failure
+        pass
+    snap = captured.snapshot()
     assert snap.state is addon.runner.JobState.FAILED and snap.error == "internal error: KeyError: 'oops'"
-    assert threaded.internal_error is bug
+    assert captured.internal_error is bug
     sync = addon.runner.Runner(failing_synth(addon, KeyError("oops")))
     with pytest.raises(KeyError):  # on the calling thread a bug is a traceback, not a report
         sync.step(5)

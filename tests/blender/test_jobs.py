@@ -98,7 +98,7 @@ def test_cancelled_pbr_run_restores_the_material(bpy: ModuleType, gass: ModuleTy
     bpy.ops.gass.maps_from_material()
     names, tree = {im.name for im in bpy.data.images}, tree_state(mat)
     session = gass.session.SynthesisSession.from_context(bpy.context, "pbr")
-    session.begin(threaded=False)
+    session.begin()
     assert len(session.images()) == 3 and tree_state(mat) != tree
     session.step(5)
     session.cancel()
@@ -113,7 +113,7 @@ def test_pbr_into_a_bare_material_adds_linked_nodes_and_revert_removes_them(
     obj, bare = scene.plane()  # a new active object with an empty Principled material
     tree = tree_state(bare)
     session = gass.session.SynthesisSession.from_context(bpy.context, "pbr")
-    session.begin(threaded=False)
+    session.begin()
     found = gass.material.material_maps(bare)
     assert found.keys() == {"color", "normal", "roughness"}
     assert all(bare.node_tree.nodes[name].image == session.image(kind) for kind, name in found.items())
@@ -195,10 +195,10 @@ def test_cancelled_tileable_run_restores_the_node(bpy: ModuleType, gass: ModuleT
     scene.settings.source = source
     names, tree = {im.name for im in bpy.data.images}, tree_state(mat)
     session = gass.session.SynthesisSession.from_context(bpy.context, "tile")
-    session.begin(threaded=True)
+    session.begin()
+    session.step_for(0.0)
     assert node.image == session.image()
     session.cancel()
-    assert session.runner.join(timeout=30)
     assert {im.name for im in bpy.data.images} == names and tree_state(mat) == tree and node.image == source
 
 

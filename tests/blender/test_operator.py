@@ -245,7 +245,7 @@ def test_undo_and_redo(bpy: ModuleType, scene: Scene, images_of: Callable[[], se
 def test_second_run_is_refused_while_one_runs(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
     scene.ready()
     running = gass.session.SynthesisSession.from_context(bpy.context)
-    running.begin(threaded=False)
+    running.begin()
     try:
         assert not bpy.ops.gass.synthesize.poll()
         with pytest.raises(RuntimeError, match="already running"):

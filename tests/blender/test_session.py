@@ -7,7 +7,6 @@ modal operator's timer events call (``SynthesisSession.update``) directly.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -20,9 +19,9 @@ from .helpers import Scene, pixels_of, tree_state
 pytestmark = pytest.mark.blender
 
 
-def start(bpy: ModuleType, gass: ModuleType, *, threaded: bool = False) -> Any:
+def start(bpy: ModuleType, gass: ModuleType) -> Any:
     session = gass.session.SynthesisSession.from_context(bpy.context)
-    session.begin(threaded=threaded)
+    session.begin()
     return session
 
 
@@ -108,53 +107,36 @@ def test_cancel_turns_use_nodes_off_again_on_blender_4(bpy: ModuleType, gass: Mo
         assert not mat.use_nodes
 
 
-def test_threaded_run_gives_the_synchronous_result(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+def test_timer_slices_give_the_synchronous_result(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+    """The modal operator's way (a slice of steps per timer event, previews between) gives execute()'s image."""
     scene.ready(seed=11)
     sync = start(bpy, gass)
     sync.run_to_end()
     expected = pixels_of(sync.finish())
+    sliced = start(bpy, gass)
+    sliced.runner.preview_interval = 0.0
+    sliced.runner.preview_cost_factor = 0.0
+    first = pixels_of(sliced.image()).copy()
+    events = 0
+    while sliced.step_for(0.0):
+        snap = sliced.update()
+        events += 1
+        if events == 2:
+            assert sliced.previews_written == 2 and not np.array_equal(pixels_of(sliced.image()), first)
+    assert sliced.update().state is gass.runner.JobState.FINISHED
+    assert np.array_equal(pixels_of(sliced.finish()), expected)
+    assert snap.steps == events
 
-    threaded = start(bpy, gass, threaded=True)
-    assert threaded.runner.threaded
-    with pytest.raises(RuntimeError):
-        threaded.step()  # the worker owns the engine now
-    assert threaded.runner.join(timeout=120)  # wait for the worker (no sleeps as synchronisation)
-    snap = threaded.update()
-    assert snap.state is gass.runner.JobState.FINISHED
-    assert np.array_equal(pixels_of(threaded.finish()), expected)
 
-
-def test_threaded_cancel(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+def test_cancel_mid_run(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
     _, mat, _ = scene.ready(width=64, height=64)
     images, before = {im.name for im in bpy.data.images}, tree_state(mat)
-    session = start(bpy, gass, threaded=True)
+    session = start(bpy, gass)
+    session.step_for(0.0)
     session.cancel()
-    assert session.runner.join(timeout=60)
     assert session.runner.snapshot().state is gass.runner.JobState.CANCELLED
     assert {im.name for im in bpy.data.images} == images and tree_state(mat) == before
-
-
-def test_previews_reach_the_image_while_the_worker_runs(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
-    """What the modal operator's timer events do: copy the worker's newest preview into the image.
-
-    How long one such update takes on the main thread is a benchmark figure, not a test:
-    ``scripts/measure_timer.py`` prints it.
-    """
-    scene.ready(width=256, height=256)
-    session = start(bpy, gass, threaded=True)
-    session.runner.preview_interval = 0.0
-    session.runner.preview_cost_factor = 0.0
-    image = session.image()
-    first = pixels_of(image).copy()
-    deadline = time.perf_counter() + 120  # a bound for a broken worker, not a synchronisation
-    while session.runner.snapshot().state is gass.runner.JobState.RUNNING and session.previews_written < 2:
-        assert time.perf_counter() < deadline, "no previews from the worker"
-        session.update()
-        session.runner.join(timeout=0.05)  # the timer's period: the main thread is idle in between
-    assert session.previews_written >= 2
-    assert not np.array_equal(pixels_of(image), first)
-    session.cancel()
-    assert session.runner.join(timeout=60)
+    assert not session.step_for(0.0)  # nothing runs after a cancel
 
 
 def test_output_image_removed_during_the_run(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
