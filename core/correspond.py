@@ -132,7 +132,7 @@ def grid_start(coords: CoordinateMap, grid: PatchGrid, matcher: PatchMatcher) ->
     coords(g + c); its exemplar patch then starts at coords(g + c) - c
     (clipped to the exemplar's patch corners).
     """
-    c = grid.size // 2
+    c = grid.side // 2
     ys = (grid.offset[0] + grid.stride * np.arange(grid.rows) + c) % grid.height
     xs = (grid.offset[1] + grid.stride * np.arange(grid.cols) + c) % grid.width
     ey = np.clip(coords.rows[np.ix_(ys, xs)].astype(np.int64) - c, 0, matcher.rows - 1)
@@ -201,7 +201,7 @@ def vote(
     output rows: memory about 16 proposals x (C + 4) x 4 bytes x 65536 pixels.
     """
     h, w = grid.height, grid.width
-    k = grid.size
+    k = grid.side
     iy, dy, vy = _covering(h, grid.offset[0], grid.stride, k, grid.rows)
     ix, dx, vx = _covering(w, grid.offset[1], grid.stride, k, grid.cols)
     d = distance.reshape(grid.rows, grid.cols).astype(np.float32)

@@ -21,7 +21,7 @@ class PatchGrid:
     ----------
     height, width:
         Size of the periodic image.
-    size:
+    side:
         Patch side ``k``.
     stride:
         Grid step; 1 takes every pixel.
@@ -31,7 +31,7 @@ class PatchGrid:
 
     height: int
     width: int
-    size: int
+    side: int
     stride: int = 1
     offset: tuple[int, int] = (0, 0)
 
@@ -72,7 +72,7 @@ def periodic_patches(image: np.ndarray, grid: PatchGrid, row_start: int = 0, row
     -------
     (n, k*k*C) float32, C-contiguous, rows in grid order.
     """
-    k, s = grid.size, grid.stride
+    k, s = grid.side, grid.stride
     stop = grid.rows if row_stop is None else row_stop
     oy, ox = grid.offset
     if s == k:
@@ -127,7 +127,7 @@ def fold_periodic(
     r of the canvas, q blocks further on, so each of the k*k offsets is one
     slice-add into an (s, s) stack of phase planes, interleaved at the end.
     """
-    k, s, c = grid.size, grid.stride, channels
+    k, s, c = grid.side, grid.stride, channels
     h, w = grid.height, grid.width
     if out is None:
         out = np.zeros((h, w, c), dtype=np.float32)
