@@ -43,6 +43,7 @@ from .config import (
     SynthesisConfig,
     check_seed,
 )
+from .equalize import DEFAULT_SCALE, SCALE_RANGE
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .job import JOB_KINDS, Job, JobSettings, results
 from .maps import MAP_KINDS, MapSet
@@ -215,6 +216,17 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
         default=8,
         help="output bit depth (16: grey PNG/TIFF only; pbr: the grey maps)",
     )
+    if kind in ("new", "pbr", "tile"):
+        parser.add_argument(
+            "--equalize",
+            nargs="?",
+            const=DEFAULT_SCALE,
+            default=None,
+            type=ranged("equalize scale", *SCALE_RANGE),
+            metavar="SCALE",
+            help="take large-scale lighting out of the inputs first (pbr: the colour map); variation slower than "
+            f"SCALE x the short side is lighting ({SCALE_RANGE[0]}-{SCALE_RANGE[1]}, default {DEFAULT_SCALE})",
+        )
     if kind == "new":
         parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -254,6 +266,8 @@ def settings_from_args(args: argparse.Namespace) -> JobSettings:
         regularity=float(args.regularity),
         alpha=bool(getattr(args, "alpha", False)),
         border=float(getattr(args, "border", DEFAULT_BORDER)),
+        equalize=getattr(args, "equalize", None) is not None,
+        equalize_scale=float(getattr(args, "equalize", None) or DEFAULT_SCALE),
     )
 
 
@@ -341,18 +355,20 @@ def match_channels(images: Sequence[object], *, alpha: bool) -> list[np.ndarray]
     return [np.concatenate([c, o], axis=2) for c, o in zip(colour, opaque)]
 
 
-def job_from_args(args: argparse.Namespace, read: Callable[[str], object]) -> Job:
+def job_from_args(args: argparse.Namespace, read: Callable[[str], object], *, linear: bool = False) -> Job:
     """The :class:`~core.job.Job` the parsed arguments ask for, reading image files with ``read``.
 
     ``python -m core`` reads with Pillow, ``blender -c gass`` with Blender. Grey
     exemplars among colour ones are broadcast to RGB (:func:`match_channels`).
+    ``linear``: the reader gives linear-light values (Blender's float images), for --equalize.
     Raises :class:`GassError` on bad arguments or images (before heavy work).
     """
     settings = settings_from_args(args)
     weights = None if getattr(args, "weights", None) is None else tuple(args.weights)
     if args.kind in ("tile", "fill"):
         mask = read(args.mask) if args.kind == "fill" and args.mask else None
-        return Job(args.kind, (read(args.image),), settings, names=(Path(args.image).name,), mask=mask)
+        image = read(args.image)
+        return Job(args.kind, (image,), settings, names=(Path(args.image).name,), mask=mask, linear=linear)
     if args.kind == "pbr":
         kinds = {tuple(k for k in MAP_KINDS if k in s) for s in args.sets}
         if len(kinds) > 1:  # before reading any file
@@ -361,11 +377,11 @@ def job_from_args(args: argparse.Namespace, read: Callable[[str], object]) -> Jo
             Job("pbr", tuple(MapSet({}) for _ in args.sets), settings, weights)  # the weights message, before reading
         sets = tuple(MapSet({kind: read(path) for kind, path in s.items()}) for s in args.sets)
         names = tuple(Path(next(iter(s.values()))).name for s in args.sets)
-        return Job("pbr", sets, settings, weights, names)
+        return Job("pbr", sets, settings, weights, names, linear=linear)
     if weights is not None and len(weights) != len(args.exemplars):
         Job("new", tuple(args.exemplars), settings, weights)  # raises the weights message before reading
     images = match_channels([read(path) for path in args.exemplars], alpha=settings.alpha)
-    return Job("new", tuple(images), settings, weights, tuple(Path(p).name for p in args.exemplars))
+    return Job("new", tuple(images), settings, weights, tuple(Path(p).name for p in args.exemplars), linear=linear)
 
 
 FileState = tuple[int, int, int, int] | None

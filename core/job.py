@@ -30,6 +30,7 @@ from .config import (
     SynthesisConfig,
     check_seed,
 )
+from .equalize import DEFAULT_SCALE, SCALE_RANGE, equalize_lighting
 from .errors import InvalidConfigError, InvalidExemplarError
 from .exemplars import check_image_size
 from .maps import MAP_KINDS, MapSet
@@ -85,6 +86,13 @@ class JobSettings:
         Any other :class:`SynthesisConfig` field by name, applied over the
         preset (for experts and the benchmark, e.g. ``{"iterations_fine": 20}``);
         validated by the config like the rest.
+    equalize:
+        Take large-scale lighting out of the inputs first (:func:`core.equalize.equalize_lighting`;
+        "new" and "tile": every image; "pbr": the colour maps only; refused for "fill", whose kept
+        pixels must stay as they are). Default False.
+    equalize_scale:
+        Variation slower than this fraction of the short side is lighting, :data:`core.equalize.SCALE_RANGE`
+        (default :data:`core.equalize.DEFAULT_SCALE`).
     """
 
     quality: str = "standard"
@@ -97,6 +105,8 @@ class JobSettings:
     border: float = DEFAULT_BORDER
     memory_budget_mb: int | None = None
     advanced: Mapping[str, object] = field(default_factory=dict)
+    equalize: bool = False
+    equalize_scale: float = DEFAULT_SCALE
 
     def __post_init__(self) -> None:
         if self.quality not in QUALITIES:
@@ -106,6 +116,7 @@ class JobSettings:
         check_seed(self.seed)
         _check_number("regularity", float(self.regularity), *REGULARITY_RANGE)
         _check_number("border", float(self.border), *BORDER_RANGE)
+        _check_number("equalize_scale", float(self.equalize_scale), *SCALE_RANGE)
 
     def config(self, size: tuple[int, int] | None = None) -> SynthesisConfig:
         """The engine configuration, at ``size`` (width, height) if given, else at width x height."""
@@ -147,6 +158,9 @@ class Job:
         A name per image (file or datablock names) for messages, or empty.
     mask:
         "fill" only: (H, W[, C]) image, white = fill; None = the image's transparent pixels.
+    linear:
+        The images hold linear-light values (float EXR data), for equalizing; default False:
+        sRGB-encoded colour, as 8- and 16-bit files are.
     """
 
     kind: JobKind
@@ -155,6 +169,7 @@ class Job:
     weights: tuple[float, ...] | None = None
     names: tuple[str, ...] = ()
     mask: object | None = None
+    linear: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in JOB_KINDS:
@@ -166,6 +181,8 @@ class Job:
             raise InvalidExemplarError(f"{JOB_VERBS[self.kind]} takes one image, not {count}")
         if self.mask is not None and self.kind != "fill":
             raise InvalidConfigError(f"a mask is for fill, not for {JOB_VERBS[self.kind]}")
+        if self.settings.equalize and self.kind == "fill":
+            raise InvalidConfigError("equalize is for new textures, PBR sets and make tileable, not for fill")
         if self.weights is not None and len(self.weights) != count:
             raise InvalidConfigError(
                 f"weights has {len(self.weights)} values for {count} exemplars; give one per exemplar"
@@ -215,13 +232,34 @@ class Job:
 
         config = self.config()
         seed = self.settings.seed
+        images = self.inputs()
         if self.kind == "tile":
             border = self.settings.border
-            return tileable_synthesizer(self.images[0], config=config, seed=seed, border=border, name=self.name())
+            return tileable_synthesizer(images[0], config=config, seed=seed, border=border, name=self.name())
         if self.kind == "fill":
-            return fill_synthesizer(self.images[0], self.mask, config=config, seed=seed, name=self.name())
+            return fill_synthesizer(images[0], self.mask, config=config, seed=seed, name=self.name())
         names = list(self.names) if self.names else None
-        return Synthesizer(list(self.images), weights=self.weights, config=config, seed=seed, names=names)
+        return Synthesizer(list(images), weights=self.weights, config=config, seed=seed, names=names)
+
+    def inputs(self) -> tuple[object, ...]:
+        """The images the engine gets: as given, or with their lighting equalized (``settings.equalize``)."""
+        if not self.settings.equalize:
+            return self.images
+        scale = self.settings.equalize_scale
+
+        def flat(image: object, index: int) -> np.ndarray:
+            return equalize_lighting(image, scale, linear=self.linear, name=self.name(index))
+
+        if self.kind == "pbr":
+            sets = []
+            for i, image in enumerate(self.images):
+                assert isinstance(image, MapSet)
+                maps = dict(image.maps)
+                if "color" in maps:  # one illumination estimate, from the colour map, for the colour only
+                    maps["color"] = flat(maps["color"], i)
+                sets.append(MapSet(maps))
+            return tuple(sets)
+        return tuple(flat(image, i) for i, image in enumerate(self.images))
 
     def output_keys(self) -> tuple[str, ...]:
         """The results' keys: ("",) for one image, the map kinds (stacking order) for "pbr"."""

@@ -143,12 +143,17 @@ def _runner(
 ) -> tuple[Runner, dict[str, images.OutputFormat]]:
     """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
     pixels, formats = _read_inputs(args, loaded)
-    synth = job_from_args(args, pixels.__getitem__).synthesizer()
+    # The input whose encoding the result takes (PBR: the colour map, which --equalize reads).
+    if args.kind == "pbr":
+        source = args.sets[0].get("color")
+    else:
+        source = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
+    linear = source is not None and formats[source].linear  # Blender's float images hold linear light
+    synth = job_from_args(args, pixels.__getitem__, linear=linear).synthesizer()
     slices = output_slices(synth)
     if args.kind == "pbr":
         return Runner(synth, outputs=slices), {k: formats[args.sets[0][k]] for k in slices}
-    first = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
-    return Runner(synth), {"": formats[first]}
+    return Runner(synth), {"": formats[source]}
 
 
 def register() -> None:

@@ -126,6 +126,8 @@ class GASS_PT_main_base:
         col.prop(settings, "seed")
         col.prop(settings, "quality")
         col.prop(settings, "regularity")
+        if kind != "fill":
+            col.prop(settings, "equalize")
         if kind == "new":
             col.prop(settings, "alpha")
         if kind in ("new", "pbr"):

@@ -108,6 +108,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         regularity: float
         alpha: bool
         output_name: str
+        equalize: bool
         job_kind: str
         maps: bpy.types.bpy_prop_collection_idprop[GASS_PG_map]
         active_map: int
@@ -180,6 +181,14 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             description="Also synthesize the exemplars' alpha channel (off: alpha is ignored, the result opaque)",
             default=False,
         )
+        equalize: BoolProperty(
+            name="Equalize Lighting",
+            description=(
+                "Take large-scale brightness and colour variation (a lit corner, a colour cast) out of the "
+                "exemplars first, so it does not repeat as blotches; for PBR sets the colour map only"
+            ),
+            default=False,
+        )
         output_name: StringProperty(
             name="Name",
             description="Name of the new image (Blender adds .001 etc. if it is taken)",
@@ -197,6 +206,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             alpha=bool(self.alpha),
             border=float(self.border),
             memory_budget_mb=memory_budget_mb,
+            equalize=bool(self.equalize) and str(self.job_kind) != "fill",
         )
 
     def weights(self) -> list[float]:

@@ -305,7 +305,7 @@ def _plan_new(context: bpy.types.Context, job_settings: JobSettings, settings: G
     exemplars = [images.read_exemplar(item.image, i, min_side=min_side) for i, item in enumerate(settings.exemplars, 1)]
     fmt, arrays = images.plan_output(exemplars, alpha=job_settings.alpha)
     weights = tuple(settings.weights())
-    job = Job("new", tuple(arrays), job_settings, weights, tuple(e.name for e in exemplars))
+    job = Job("new", tuple(arrays), job_settings, weights, tuple(e.name for e in exemplars), linear=fmt.linear)
     name = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
         Runner(job.synthesizer()),
@@ -359,7 +359,8 @@ def _plan_pbr(context: bpy.types.Context, job_settings: JobSettings, settings: G
         pixels = images.read_exemplar(row.image, i, min_side=min_side)
         formats[kind], (maps[kind],) = images.plan_output([pixels])
         warnings.extend(w for w in [hidden_colour_warning(pixels)] if w)
-    synth = Job("pbr", (MapSet(maps),), job_settings).synthesizer()
+    colour_is_linear = "color" in formats and formats["color"].linear
+    synth = Job("pbr", (MapSet(maps),), job_settings, linear=colour_is_linear).synthesizer()
     slices = output_slices(synth)
     order = sorted(slices, key=lambda k: k != "color")  # the colour map is the preview
     base = str(settings.output_name) or "GASS Texture"
@@ -414,7 +415,7 @@ def _plan_tileable(
 ) -> SynthesisSession:
     """The source image made tileable, into a new image."""
     fmt, array, name = _read_source(settings, job_settings, "tile", alpha_is_mask=False)
-    synth = Job("tile", (array,), job_settings, names=(name,)).synthesizer()
+    synth = Job("tile", (array,), job_settings, names=(name,), linear=fmt.linear).synthesizer()
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
     return SynthesisSession(

@@ -274,3 +274,19 @@ def test_bad_job_input_exits_2_with_one_line(
 def test_help_of_every_mode(mode: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*mode, "--help"]) == 0
     assert expected in capsys.readouterr().out
+
+
+def test_equalize_option_of_new_tile_and_pbr() -> None:
+    from core.cli import parse, settings_from_args
+
+    cases = {
+        ("a.png", "-o", "b.png"): (False, 0.125),
+        ("a.png", "-o", "b.png", "--equalize"): (True, 0.125),
+        ("tile", "a.png", "-o", "b.png", "--equalize", "0.25"): (True, 0.25),
+    }
+    for argv, expected in cases.items():
+        args = parse(list(argv))
+        assert not isinstance(args, int)
+        settings = settings_from_args(args)
+        assert (settings.equalize, settings.equalize_scale) == expected
+    assert parse(["fill", "a.png", "-o", "b.png", "--equalize"]) == 2  # fill keeps its pixels: no such option

@@ -93,3 +93,20 @@ def test_one_entry_point_runs_every_kind() -> None:
         "tile": {"": (32, 32, 3)},
         "fill": {"": (32, 32, 3)},
     }
+
+
+def test_equalize_takes_the_lighting_out_of_the_inputs_only_where_asked() -> None:
+    ramp = np.linspace(0.4, 1.0, BARK.shape[1], dtype=np.float32)[None, :, None]
+    lit = (BARK * ramp).astype(np.float32)
+    on = JobSettings(quality="draft", width=24, height=16, equalize=True)
+    columns = Job("new", (lit,), on).inputs()[0].mean(axis=(0, 2))  # type: ignore[union-attr]
+    assert float(np.ptp(columns)) < 0.5 * float(np.ptp(lit.mean(axis=(0, 2))))
+    assert Job("new", (lit,), SMALL).inputs()[0] is lit  # off: the images as given
+    height = BARK[:, :, :1].copy()
+    (pbr,) = Job("pbr", (MapSet({"color": lit, "height": height}),), on).inputs()
+    assert isinstance(pbr, MapSet) and pbr.maps["height"] is height  # data maps never equalized
+    assert not np.array_equal(pbr.maps["color"], lit)
+    with pytest.raises(InvalidConfigError, match="equalize is for new textures, PBR sets and make tileable"):
+        Job("fill", (lit,), on)
+    with pytest.raises(InvalidConfigError, match=r"equalize_scale is 2\.0; allowed: 0\.02 to 1"):
+        JobSettings(equalize=True, equalize_scale=2.0)

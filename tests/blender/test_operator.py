@@ -273,3 +273,12 @@ def test_add_active_image_and_list_operators(bpy: ModuleType, scene: Scene) -> N
     assert len(s.exemplars) == 2 and s.exemplars[1].image is None and s.active_exemplar == 1
     assert bpy.ops.gass.exemplar_remove() == {"FINISHED"}
     assert len(s.exemplars) == 1
+
+
+def test_equalize_lighting_runs_through_the_operator(bpy: ModuleType, scene: Scene) -> None:
+    scene.ready("bark64.png")
+    scene.settings.equalize = True
+    names = {im.name for im in bpy.data.images}
+    assert bpy.ops.gass.synthesize() == {"FINISHED"}
+    px = pixels_of(result_image(bpy, names)).reshape(-1, 4)
+    assert px[:, :3].std() > 0.0 and np.all(np.isfinite(px))

@@ -59,6 +59,13 @@ def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> No
     s = bpy.context.scene.gass
     s.width, s.height, s.quality, s.regularity = 640, 320, "draft", 0.5
     try:
+        assert not s.job_settings().equalize
+        s.equalize = True
+        assert s.job_settings().equalize
+        s.job_kind = "fill"
+        assert not s.job_settings().equalize  # fill keeps its pixels: never equalized
+        s.job_kind = "new"
+        s.equalize = False
         config = s.job_settings(memory_budget_mb=2048).config()
         assert (config.width, config.height, config.memory_budget_mb) == (640, 320, 2048)
         assert config.spectrum_weight == 0.5
