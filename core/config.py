@@ -30,6 +30,8 @@ MAX_SEED = 2**31 - 1
 REGULARITY_RANGE = (0.0, 10.0)
 BORDER_RANGE = (0.02, 0.4)
 DEFAULT_BORDER = 0.1
+#: Memory budget of a run in MiB (the add-on's preferences offer the same range).
+MEMORY_BUDGET_RANGE = (64, 1048576)
 
 
 def check_seed(seed: object) -> int:
@@ -189,7 +191,7 @@ class SynthesisConfig:
         _check_range("resample_every", self.resample_every, 1, 100)
         _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
-        _check_range("memory_budget_mb", self.memory_budget_mb, 64, 1048576)
+        _check_range("memory_budget_mb", self.memory_budget_mb, *MEMORY_BUDGET_RANGE)
         if self.optimizer not in OPTIMIZERS:
             raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
         if self.coarsest_size < self.patch_size * 2:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 import bpy
 from bpy.props import FloatProperty, IntProperty
 
+from .core.config import MEMORY_BUDGET_RANGE, SynthesisConfig
 from .runner import PREVIEW_INTERVAL
 
 #: The extension's root package, e.g. "bl_ext.user_default.gass_blender" (never hard-coded).
@@ -25,9 +26,9 @@ class GASS_AP_preferences(bpy.types.AddonPreferences):
         memory_budget_mb: IntProperty(
             name="Memory Budget",
             description="Largest estimated memory a synthesis may use, in MiB; larger runs are refused up front",
-            default=8192,
-            min=64,
-            max=1048576,
+            default=SynthesisConfig.memory_budget_mb,
+            min=MEMORY_BUDGET_RANGE[0],
+            max=MEMORY_BUDGET_RANGE[1],
             subtype="NONE",
         )
         preview_interval: FloatProperty(
