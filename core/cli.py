@@ -45,6 +45,7 @@ from .config import (
 )
 from .equalize import DEFAULT_SCALE, SCALE_RANGE
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
+from .exemplars import check_weights
 from .job import JOB_KINDS, Job, JobSettings, results
 from .maps import MAP_KINDS, MapSet
 
@@ -373,13 +374,13 @@ def job_from_args(args: argparse.Namespace, read: Callable[[str], object], *, li
         kinds = {tuple(k for k in MAP_KINDS if k in s) for s in args.sets}
         if len(kinds) > 1:  # before reading any file
             raise InvalidConfigError("every map set needs the same kinds of maps, e.g. color and normal in each")
-        if weights is not None and len(weights) != len(args.sets):
-            Job("pbr", tuple(MapSet({}) for _ in args.sets), settings, weights)  # the weights message, before reading
+        if weights is not None:
+            check_weights(weights, len(args.sets))  # before reading any file
         sets = tuple(MapSet({kind: read(path) for kind, path in s.items()}) for s in args.sets)
         names = tuple(Path(next(iter(s.values()))).name for s in args.sets)
         return Job("pbr", sets, settings, weights, names, linear=linear)
-    if weights is not None and len(weights) != len(args.exemplars):
-        Job("new", tuple(args.exemplars), settings, weights)  # raises the weights message before reading
+    if weights is not None:
+        check_weights(weights, len(args.exemplars))  # before reading any file
     images = match_channels([read(path) for path in args.exemplars], alpha=settings.alpha)
     return Job("new", tuple(images), settings, weights, tuple(Path(p).name for p in args.exemplars), linear=linear)
 

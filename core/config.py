@@ -199,6 +199,16 @@ class SynthesisConfig:
                 f"coarsest_size is {self.coarsest_size}; it must be at least twice patch_size ({2 * self.patch_size})"
             )
 
+    @property
+    def min_exemplar_side(self) -> int:
+        """The smallest side of an exemplar: two patches."""
+        return 2 * self.patch_size
+
+    @property
+    def min_image_side(self) -> int:
+        """The smallest side of an image to make tileable or fill: the output's minimum, and two patches."""
+        return max(MIN_OUTPUT_SIDE, self.min_exemplar_side)
+
     @classmethod
     def preset(cls, quality: str = "standard", **overrides: object) -> SynthesisConfig:
         """A config for a quality preset, with any field overridden.

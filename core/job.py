@@ -14,7 +14,7 @@ mistake; ranges and defaults live in :mod:`core.config`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -32,7 +32,7 @@ from .config import (
 )
 from .equalize import DEFAULT_SCALE, SCALE_RANGE, equalize_lighting
 from .errors import InvalidConfigError, InvalidExemplarError
-from .exemplars import check_image_size
+from .exemplars import check_image_size, check_weights
 from .maps import MAP_KINDS, MapSet
 
 if TYPE_CHECKING:
@@ -183,10 +183,8 @@ class Job:
             raise InvalidConfigError(f"a mask is for fill, not for {JOB_VERBS[self.kind]}")
         if self.settings.equalize and self.kind == "fill":
             raise InvalidConfigError("equalize is for new textures, PBR sets and make tileable, not for fill")
-        if self.weights is not None and len(self.weights) != count:
-            raise InvalidConfigError(
-                f"weights has {len(self.weights)} values for {count} exemplars; give one per exemplar"
-            )
+        if self.weights is not None:
+            check_weights(self.weights, count)
         if self.names and len(self.names) != count:
             raise ValueError(f"names has {len(self.names)} entries for {count} images")
         if self.kind == "pbr":
@@ -215,7 +213,7 @@ class Job:
                 raise InvalidExemplarError(f"{self.name()} is not an image (shape {shape})")
             height, width = int(shape[0]), int(shape[1])
             config = self.settings.config(size=(max(width, MIN_OUTPUT_SIDE), max(height, MIN_OUTPUT_SIDE)))
-            check_image_size(width, height, self.name(), job=self.verb, min_side=min_image_side(config))
+            check_image_size(width, height, self.name(), job=self.verb, min_side=config.min_image_side)
             return config
         return self.settings.config()
 
@@ -270,11 +268,6 @@ class Job:
         return tuple(k for k in MAP_KINDS if k in first.maps)
 
 
-def min_image_side(config: SynthesisConfig) -> int:
-    """The smallest side of an image to make tileable or fill: the output's minimum, and two patches."""
-    return max(MIN_OUTPUT_SIDE, 2 * config.patch_size)
-
-
 def output_slices(synth: Synthesizer) -> dict[str, slice]:
     """Which channels of a run's image each output takes: {"": all}, or kind -> its channels for PBR."""
     layout = synth.prepared.layout
@@ -288,8 +281,3 @@ def results(synth: Synthesizer) -> dict[str, np.ndarray]:
     if synth.prepared.layout is not None:
         return dict(synth.result_maps())
     return {"": synth.result}
-
-
-def as_weights(weights: Sequence[float] | None) -> tuple[float, ...] | None:
-    """Weights as a tuple of floats (None stays None)."""
-    return None if weights is None else tuple(float(w) for w in weights)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas import single_threaded_blas
-from .config import DEFAULT_BORDER, MIN_OUTPUT_SIDE, SynthesisConfig, check_seed
+from .config import DEFAULT_BORDER, SynthesisConfig, check_seed
 from .correspond import CoordinateMap, refine
 from .errors import InvalidExemplarError, MemoryBudgetError
 from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
@@ -335,7 +335,7 @@ class Synthesizer:
     def _prepare(
         self, exemplars: Sequence[object], weights: Sequence[float] | None, names: Sequence[str] | None
     ) -> PreparedExemplars:
-        min_side = 2 * self.config.patch_size
+        min_side = self.config.min_exemplar_side
         sets = [isinstance(e, MapSet) for e in exemplars] if not isinstance(exemplars, np.ndarray) else [False]
         if not any(sets):
             return prepare_exemplars(
@@ -660,7 +660,7 @@ def _with_known(
     (after checking that the image is large enough for ``job``)."""
     h, w, c = region.original.shape
     base = config if config is not None else SynthesisConfig()
-    check_image_size(w, h, name, job=job, min_side=max(MIN_OUTPUT_SIDE, 2 * base.patch_size))
+    check_image_size(w, h, name, job=job, min_side=base.min_image_side)
     sized = dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
     return Synthesizer([region.exemplar()], config=sized, seed=seed, names=[name], known=region)
 

@@ -28,7 +28,7 @@ import numpy as np
 from . import images, material, preferences
 from .core import GassError, InvalidExemplarError
 from .core.exemplars import check_image_size
-from .core.job import JOB_KINDS, JOB_VERBS, Job, JobSettings, min_image_side, output_slices
+from .core.job import JOB_KINDS, JOB_VERBS, Job, JobSettings, output_slices
 from .core.maps import MapSet
 from .properties import GASS_PG_settings, scene_settings
 from .runner import PREVIEW_INTERVAL, JobState, Runner, Snapshot, status_line
@@ -301,7 +301,7 @@ def _plan_new(context: bpy.types.Context, job_settings: JobSettings, settings: G
     if len(settings.exemplars) == 0:
         raise material.SetupError("No exemplars: add an image to the exemplar list first")
     target = material.find_target(context)
-    min_side = 2 * job_settings.config().patch_size
+    min_side = job_settings.config().min_exemplar_side
     exemplars = [images.read_exemplar(item.image, i, min_side=min_side) for i, item in enumerate(settings.exemplars, 1)]
     fmt, arrays = images.plan_output(exemplars, alpha=job_settings.alpha)
     weights = tuple(settings.weights())
@@ -348,7 +348,7 @@ def _plan_pbr(context: bpy.types.Context, job_settings: JobSettings, settings: G
     if not rows:
         raise material.SetupError("No PBR maps: click 'From Material' or add map rows first")
     target = material.find_target(context)
-    min_side = 2 * job_settings.config().patch_size
+    min_side = job_settings.config().min_exemplar_side
     maps: dict[str, np.ndarray] = {}
     formats: dict[str, images.OutputFormat] = {}
     warnings: list[str] = []
@@ -385,7 +385,7 @@ def _read_source(
     verb = JOB_VERBS[kind]
     if settings.source is None:
         raise material.SetupError(f"No image: pick the image to {verb} in the Image field (or Use Active Image)")
-    min_side = min_image_side(job_settings.config())
+    min_side = job_settings.config().min_image_side
     width, height = images.image_size(settings.source)
     if width * height > 0:  # (an image without pixels gets read_exemplar's message)
         check_image_size(width, height, f"Image '{settings.source.name}'", job=verb, min_side=min_side)

@@ -50,7 +50,7 @@ def test_bad_settings_name_the_setting(settings: dict[str, object], message: str
         (lambda: Job("new", ()), InvalidExemplarError, "no exemplars"),
         (lambda: Job("tile", (BARK, BARK)), InvalidExemplarError, "make tileable takes one image, not 2"),
         (lambda: Job("new", (BARK,), mask=BARK), InvalidConfigError, "a mask is for fill, not for synthesize"),
-        (lambda: Job("new", (BARK,), weights=(1.0, 2.0)), InvalidConfigError, "weights has 2 values for 1 exemplars"),
+        (lambda: Job("new", (BARK,), weights=(1.0, 2.0)), InvalidExemplarError, "weights has 2 values for 1 exemplars"),
         (lambda: Job("pbr", (BARK,)), InvalidExemplarError, "a PBR job takes map sets"),
         (
             lambda: Job("pbr", (MapSet({"color": BARK}), MapSet({"height": BARK[:, :, :1]}))),
