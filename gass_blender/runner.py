@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import enum
 import math
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -128,8 +127,7 @@ class Runner:
         #: Previews are also spaced by this many times their own cost (0: only preview_interval counts).
         self.preview_cost_factor = 4.0
         self._steps: Generator[Progress, None, None] = self.synth.steps()
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
+        self._cancel_requested = False
         self._state = JobState.READY
         self._fraction = 0.0
         self._stage = "starting"
@@ -172,36 +170,32 @@ class Runner:
 
     def cancel(self) -> None:
         """Stop the run: CANCELLED at once (unless it has already ended). Idempotent."""
-        self._cancel.set()
-        with self._lock:
-            if self._state in (JobState.READY, JobState.RUNNING):
-                self._state = JobState.CANCELLED
+        self._cancel_requested = True
+        if self._state in (JobState.READY, JobState.RUNNING):
+            self._state = JobState.CANCELLED
 
     @property
     def cancel_requested(self) -> bool:
         """True once :meth:`cancel` has been called (by anyone: Esc, the Cancel button, undo)."""
-        return self._cancel.is_set()
+        return self._cancel_requested
 
     def _advance(self, *, capture_all: bool, previews: bool) -> bool:
         """One engine step; publishes progress, maybe a preview, or the end state."""
-        with self._lock:
-            if self._state in (JobState.FINISHED, JobState.CANCELLED, JobState.FAILED):
-                return False
-            self._state = JobState.RUNNING
-        if self._cancel.is_set():
+        if self._state in (JobState.FINISHED, JobState.CANCELLED, JobState.FAILED):
+            return False
+        self._state = JobState.RUNNING
+        if self._cancel_requested:
             self._steps.close()
-            with self._lock:
-                self._state = JobState.CANCELLED
+            self._state = JobState.CANCELLED
             return False
         try:
             progress = next(self._steps)
         except StopIteration:
             result = {key: pixels.to_blender(self.synth.result[:, :, part]) for key, part in self.outputs.items()}
-            with self._lock:
-                self._output_pixels = result
-                self._fraction = 1.0
-                self._stage = "finished"
-                self._state = JobState.FINISHED
+            self._output_pixels = result
+            self._fraction = 1.0
+            self._stage = "finished"
+            self._state = JobState.FINISHED
             return False
         except USER_ERRORS as err:
             self._fail(err)
@@ -212,13 +206,12 @@ class Runner:
             self._fail(err)
             return False
         preview = self._make_preview(progress) if previews else None
-        with self._lock:
-            self._count += 1
-            self._fraction = max(self._fraction, min(1.0, float(progress.fraction)))
-            self._stage = progress.stage
-            if preview is not None:
-                self._preview = preview
-                self._preview_serial += 1
+        self._count += 1
+        self._fraction = max(self._fraction, min(1.0, float(progress.fraction)))
+        self._stage = progress.stage
+        if preview is not None:
+            self._preview = preview
+            self._preview_serial += 1
         return True
 
     def _make_preview(self, progress: Progress) -> np.ndarray | None:
@@ -232,25 +225,22 @@ class Runner:
         return preview
 
     def _fail(self, err: BaseException) -> None:
-        with self._lock:
-            self._exception = err
-            self._error = describe_error(err)
-            self._state = JobState.FAILED
+        self._exception = err
+        self._error = describe_error(err)
+        self._state = JobState.FAILED
 
-    # -- reading (any thread) --------------------------------------------------
+    # -- reading ------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """The current state, progress and stage (cheap: a lock and a few numbers)."""
-        with self._lock:
-            return Snapshot(self._state, self._fraction, self._stage, self._count, self._error)
+        """The current state, progress and stage (cheap: a few numbers)."""
+        return Snapshot(self._state, self._fraction, self._stage, self._count, self._error)
 
     def take_preview(self) -> np.ndarray | None:
         """The newest preview not taken yet, as Blender's flat RGBA float32; else None."""
-        with self._lock:
-            if self._preview is None or self._preview_serial == self._taken_serial:
-                return None
-            self._taken_serial = self._preview_serial
-            return self._preview
+        if self._preview is None or self._preview_serial == self._taken_serial:
+            return None
+        self._taken_serial = self._preview_serial
+        return self._preview
 
     @property
     def exception(self) -> BaseException | None:
@@ -269,10 +259,9 @@ class Runner:
 
     def output_pixels(self, key: str = "") -> np.ndarray:
         """One finished output as Blender's flat RGBA float32 (bottom row first)."""
-        with self._lock:
-            if self._output_pixels is None:
-                raise RuntimeError("the run has not finished")
-            return self._output_pixels[key]
+        if self._output_pixels is None:
+            raise RuntimeError("the run has not finished")
+        return self._output_pixels[key]
 
     @property
     def total_steps(self) -> int:
