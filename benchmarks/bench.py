@@ -74,7 +74,7 @@ if str(ROOT) not in sys.path:
 from core import OPTIMIZERS, QUALITIES, GassError, SynthesisConfig  # noqa: E402
 from core.config import DEFAULT_BORDER  # noqa: E402
 from core.imageio import read_image, write_image  # noqa: E402
-from core.job import JOB_KINDS, Job, JobSettings, results  # noqa: E402
+from core.job import JOB_KINDS, Job, JobSettings  # noqa: E402
 from core.maps import LUMA, MapSet, decode_normal, normal_angle_error, normals_from_height, smooth  # noqa: E402
 from core.metrics import evaluate, normalized_patch_distance, seam_score  # noqa: E402
 from core.resample import resize  # noqa: E402
@@ -167,14 +167,14 @@ def run_one(run: Run) -> dict[str, Any]:
     job, image = job_of(run)
     base_mb = _peak_rss_mb()
     start = time.perf_counter()
-    synth = job.synthesizer()
+    synth = job.task()
     first = None
     for progress in synth.steps():
         if first is None:
             progress.preview()
             first = time.perf_counter() - start
     wall = time.perf_counter() - start
-    outputs = results(synth)
+    outputs = synth.results()
     return {
         "input": image,
         "image": synth.result,
@@ -183,9 +183,9 @@ def run_one(run: Run) -> dict[str, Any]:
         "first": first if first is not None else wall,
         "peak_mb": _peak_rss_mb(),
         "base_mb": base_mb,
-        "evaluations": synth.evaluations,
-        "iterations": len(synth.history),
-        "loss": float(np.mean(synth.history[-10:])) if synth.history else float("nan"),
+        "evaluations": getattr(synth, "evaluations", 0),
+        "iterations": len(getattr(synth, "history", ())),
+        "loss": float(np.mean(synth.history[-10:])) if getattr(synth, "history", None) else float("nan"),
     }
 
 

@@ -5,19 +5,20 @@ measures how well an image x matches the patch statistics of exemplar i; the
 engine climbs S from noise, coarse to fine, until x is a new texture of the
 same kind. Never imports bpy.
 
-Public API, one entry point per job (each has a stepping ``*_synthesizer``/
-:class:`Synthesizer` form for hosts that show progress or cancel)::
+Public API, one entry point per job (every job also has a stepping form for
+hosts that show progress or cancel: :meth:`core.job.Job.task`)::
 
     from core import MapSet, SynthesisConfig, fill, make_tileable, synthesize, synthesize_maps
     texture = synthesize([exemplar], config=SynthesisConfig.preset("standard", width=1024, height=1024), seed=7)
     maps = synthesize_maps([MapSet({"color": c, "normal": n, "roughness": r})], config=...)  # aligned PBR maps
-    seamless = make_tileable(photo, border=0.1)       # same size, only a band along the edges changes
+    seamless = make_tileable(photo, border=0.1)       # same size, cut against itself where it agrees best
     restored = fill(photo, mask)                      # white mask pixels filled, the rest kept exactly
 """
 
 from .config import OPTIMIZERS, QUALITIES, SynthesisConfig
 from .errors import GassError, ImageFileError, InvalidConfigError, InvalidExemplarError, MemoryBudgetError
 from .maps import MAP_KINDS, MapSet
+from .seamless import make_tileable
 from .synth import (
     Cancelled,
     Progress,
@@ -25,11 +26,9 @@ from .synth import (
     estimate_memory,
     fill,
     fill_synthesizer,
-    make_tileable,
     plan_levels,
     synthesize,
     synthesize_maps,
-    tileable_synthesizer,
 )
 
 __version__ = "0.1.0"
@@ -56,5 +55,4 @@ __all__ = [
     "plan_levels",
     "synthesize",
     "synthesize_maps",
-    "tileable_synthesizer",
 ]

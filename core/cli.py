@@ -46,15 +46,18 @@ from .config import (
 from .equalize import DEFAULT_SCALE, SCALE_RANGE
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .exemplars import check_weights
-from .job import JOB_KINDS, Job, JobSettings, results
+from .job import IMAGE_JOBS, JOB_KINDS, Job, JobSettings
 from .maps import MAP_KINDS, MapSet
 
 if TYPE_CHECKING:
-    from .synth import Synthesizer
+    from .task import Task
 
 #: The jobs besides plain synthesis, chosen by the first argument.
 #: The job kinds named by the first argument; without one, "new".
 MODES: tuple[str, ...] = JOB_KINDS
+
+#: The jobs that synthesize (seed, quality, optimizer and regularity apply).
+SYNTHESIS_KINDS = ("new", "pbr", "fill")
 
 #: Largest --seed (the Blender panel's limit too).
 
@@ -120,7 +123,7 @@ def ranged(name: str, low: float, high: float) -> Callable[[str], float]:
 
 
 def split_kind(argv: Sequence[str]) -> tuple[str, list[str]]:
-    """(the job kind: 'new' | 'pbr' | 'tile' | 'fill', the remaining arguments)."""
+    """(the job kind: one of :data:`MODES`, 'new' when none is named; the remaining arguments)."""
     args = list(argv)
     if args and args[0] in MODES:
         return args[0], args[1:]
@@ -148,7 +151,9 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
     if kind == "tile":
         parser = argparse.ArgumentParser(
             prog=f"{prog} tile",
-            description="Make an image tile seamlessly: the same size, only a band along its edges changes.",
+            description="Make an image tile seamlessly, in about a second: it is cut against a shifted copy of "
+            "itself where the two agree best (on a grid of tiles or bricks, a whole number of its periods), so "
+            "every pixel stays the image's own; the tile, a little smaller, is resampled to the image's size.",
         )
         parser.add_argument("image", metavar="IMAGE", help="the image to make tileable")
         parser.add_argument(
@@ -156,8 +161,23 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
             type=ranged("border", *BORDER_RANGE),
             default=DEFAULT_BORDER,
             metavar="F",
-            help="width of the band resynthesized at each edge, as a fraction of the side "
-            f"({BORDER_RANGE[0]}-{BORDER_RANGE[1]}, default {DEFAULT_BORDER})",
+            help="about how much of each side the cut may take, as a fraction "
+            f"({BORDER_RANGE[0]}-{BORDER_RANGE[1]}, default {DEFAULT_BORDER}; 0.5 to 2 times it is searched)",
+        )
+    elif kind == "equalize":
+        parser = argparse.ArgumentParser(
+            prog=f"{prog} equalize",
+            description="Take large-scale lighting (a brighter corner, a vignette, a colour cast) out of a photo; "
+            "its texture and mean colour stay.",
+        )
+        parser.add_argument("image", metavar="IMAGE", help="the photo to equalize")
+        parser.add_argument(
+            "--scale",
+            type=ranged("scale", *SCALE_RANGE),
+            default=DEFAULT_SCALE,
+            metavar="S",
+            help="variation slower than S x the short side is lighting "
+            f"({SCALE_RANGE[0]}-{SCALE_RANGE[1]}, default {DEFAULT_SCALE})",
         )
     elif kind == "fill":
         parser = argparse.ArgumentParser(
@@ -185,7 +205,7 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
         parser = argparse.ArgumentParser(
             prog=prog,
             description="Synthesize a new seamless texture from one or more exemplar images.",
-            epilog=f"Other jobs: {prog} tile --help, {prog} fill --help, {prog} pbr --help",
+            epilog=f"Other jobs: {prog} tile --help, {prog} fill --help, {prog} pbr --help, {prog} equalize --help",
         )
         parser.add_argument("exemplars", nargs="+", metavar="EXEMPLAR", help="exemplar image file(s)")
     else:
@@ -200,16 +220,18 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
         parser.add_argument(
             "--size", type=parse_size, default=default, help="WIDTHxHEIGHT (default {}x{})".format(*default)
         )
-    parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
-    parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
-    parser.add_argument(
-        "--regularity",
-        type=ranged("regularity", *REGULARITY_RANGE),
-        default=0.0,
-        metavar="W",
-        help="pull toward the exemplar's Fourier spectrum (0-10, default 0; try 0.5 for dot grids, quilting, tiles)",
-    )
+    if kind in SYNTHESIS_KINDS:
+        parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
+        parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
+        parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
+        parser.add_argument(
+            "--regularity",
+            type=ranged("regularity", *REGULARITY_RANGE),
+            default=0.0,
+            metavar="W",
+            help="pull toward the exemplar's Fourier spectrum (0-10, default 0; try 0.5 for dot grids, quilting, "
+            "tiles)",
+        )
     parser.add_argument(
         "--bits",
         type=int,
@@ -258,17 +280,18 @@ def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespa
 def settings_from_args(args: argparse.Namespace) -> JobSettings:
     """The :class:`~core.job.JobSettings` the parsed arguments ask for."""
     width, height = getattr(args, "size", None) or (SynthesisConfig.width, SynthesisConfig.height)
+    scale = getattr(args, "scale", None) or getattr(args, "equalize", None)
     return JobSettings(
-        quality=args.quality,
+        quality=getattr(args, "quality", "standard"),
         width=width,
         height=height,
-        seed=args.seed,
-        optimizer=args.optimizer,
-        regularity=float(args.regularity),
+        seed=getattr(args, "seed", 0),
+        optimizer=getattr(args, "optimizer", None),
+        regularity=float(getattr(args, "regularity", 0.0)),
         alpha=bool(getattr(args, "alpha", False)),
         border=float(getattr(args, "border", DEFAULT_BORDER)),
         equalize=getattr(args, "equalize", None) is not None,
-        equalize_scale=float(getattr(args, "equalize", None) or DEFAULT_SCALE),
+        equalize_scale=float(scale or DEFAULT_SCALE),
     )
 
 
@@ -319,19 +342,19 @@ def check_outputs(
     return paths
 
 
-def check_bit_depth(args: argparse.Namespace, synth: Synthesizer) -> None:
+def check_bit_depth(args: argparse.Namespace, task: Task) -> None:
     """Refuse --bits 16 for a result that would have colour or alpha (written as 16-bit grey only)."""
     if args.bits != 16:
         return
-    layout = synth.prepared.layout
-    if layout is not None:
-        if all(MAP_KINDS[k].channels != 1 for k in layout.kinds):
+    kinds = [k for k in task.output_slices() if k]
+    if kinds:
+        if all(MAP_KINDS[k].channels != 1 for k in kinds):
             raise ImageFileError(
                 "--bits 16 applies to the grey maps (height, roughness, metallic, ao) and this set has none; "
                 "use --bits 8"
             )
         return
-    channels = synth.known.original.shape[2] if synth.known is not None else synth.prepared.output_channels
+    channels = task.channels
     if channels != 1:
         kind = {2: "grey and alpha", 3: "colour", 4: "colour and alpha"}.get(channels, f"{channels} channels")
         raise ImageFileError(f"--bits 16 is for grey results only and this one is {kind}; use --bits 8")
@@ -366,7 +389,7 @@ def job_from_args(args: argparse.Namespace, read: Callable[[str], object], *, li
     """
     settings = settings_from_args(args)
     weights = None if getattr(args, "weights", None) is None else tuple(args.weights)
-    if args.kind in ("tile", "fill"):
+    if args.kind in IMAGE_JOBS:
         mask = read(args.mask) if args.kind == "fill" and args.mask else None
         image = read(args.image)
         return Job(args.kind, (image,), settings, names=(Path(args.image).name,), mask=mask, linear=linear)
@@ -436,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
         paths = check_outputs(args)
         for path in paths.values():
             before[path] = file_state(path)
-        synth = job_from_args(args, lambda path: read_image(path, role=roles.get(path, "exemplar"))).synthesizer()
+        synth = job_from_args(args, lambda path: read_image(path, role=roles.get(path, "exemplar"))).task()
         check_bit_depth(args, synth)
         shown = -1.0
         for progress in synth.steps():
@@ -447,7 +470,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
         if not args.quiet and tty:
             print(file=sys.stderr)
-        for key, image in results(synth).items():
+        for key, image in synth.results().items():
             write_image(paths[key], image, bits=output_bits(args, key))
     except GassError as err:
         return _fail(f"gass: error: {err}", EXIT_BAD_INPUT, args)

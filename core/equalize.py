@@ -17,10 +17,13 @@ images from EXR files, data maps). Alpha is kept as it is.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import numpy as np
 
 from .errors import InvalidConfigError
 from .exemplars import as_float_image, check_finite
+from .task import ImageTask
 
 #: Smallest and largest scale, as a fraction of the image's short side.
 SCALE_RANGE = (0.02, 1.0)
@@ -121,3 +124,18 @@ def lighting_figures(image: np.ndarray, *, fraction: float = DEFAULT_SCALE) -> t
     blurred = gaussian_blur(luma, fraction * min(image.shape[:2]) / 2)
     total = float(luma.std())
     return (float(blurred.std()) / total if total > 0 else 0.0), float((luma - blurred).std())
+
+
+def equalize_task(
+    image: object, scale: float = DEFAULT_SCALE, *, linear: bool = False, name: str = "image"
+) -> ImageTask:
+    """The equalize job as a stepping :class:`~core.task.ImageTask` (one step; the image is checked now)."""
+    pixels = as_float_image(image, name)
+    check_finite(pixels, name)
+
+    def work() -> Generator[str, None, np.ndarray]:
+        out = equalize_lighting(pixels, scale, linear=linear, name=name)
+        yield "equalized the lighting"
+        return out
+
+    return ImageTask(pixels, work, total_steps=1)

@@ -3,12 +3,12 @@
 ``python -m core``, ``blender -c gass``, the panel's operators and the
 benchmark each read their own inputs (files through Pillow, Blender images
 through the add-on's image module) into arrays, build a :class:`Job`, and start it
-with :meth:`Job.synthesizer`, the one engine entry point. A job is validated
+with :meth:`Job.task`, the one entry point of every job. A job is validated
 once, here, so every front end reports the same message for the same
 mistake; ranges and defaults live in :mod:`core.config`.
 
     job = Job("new", (bark, slate), JobSettings(width=1024, height=1024, seed=7), weights=(0.7, 0.3))
-    synth = job.synthesizer()          # a stepping Synthesizer: steps(), run(), result
+    task = job.task()                  # a stepping Task: steps(), results()
 """
 
 from __future__ import annotations
@@ -30,18 +30,23 @@ from .config import (
     SynthesisConfig,
     check_seed,
 )
-from .equalize import DEFAULT_SCALE, SCALE_RANGE, equalize_lighting
+from .equalize import DEFAULT_SCALE, SCALE_RANGE, equalize_lighting, equalize_task
 from .errors import InvalidConfigError, InvalidExemplarError
 from .exemplars import check_image_size, check_weights
 from .maps import MAP_KINDS, MapSet
+from .seamless import MIN_SIDE as SEAMLESS_MIN_SIDE
 
 if TYPE_CHECKING:
-    from .synth import Synthesizer
+    from .task import Task
 
-JobKind = Literal["new", "pbr", "tile", "fill"]
+JobKind = Literal["new", "pbr", "tile", "fill", "equalize"]
 
-#: The jobs: a new texture from exemplars, aligned PBR maps, an image made tileable, a region filled.
-JOB_KINDS: tuple[JobKind, ...] = ("new", "pbr", "tile", "fill")
+#: The jobs: a new texture from exemplars, aligned PBR maps, an image made tileable, a region filled,
+#: an image's lighting equalized.
+JOB_KINDS: tuple[JobKind, ...] = ("new", "pbr", "tile", "fill", "equalize")
+
+#: The jobs that change one image (and keep its size).
+IMAGE_JOBS: tuple[JobKind, ...] = ("tile", "fill", "equalize")
 
 #: What each job does, as a verb for messages ("... needs an image of at least 16x16 to make tileable").
 JOB_VERBS: dict[str, str] = {
@@ -49,7 +54,16 @@ JOB_VERBS: dict[str, str] = {
     "pbr": "synthesize PBR maps",
     "tile": "make tileable",
     "fill": "fill",
+    "equalize": "equalize lighting",
 }
+
+
+def min_image_side(kind: str, settings: JobSettings) -> int:
+    """The least side of the image a one-image job takes: fill's patches need the preset's
+    (:attr:`SynthesisConfig.min_image_side`); make-tileable :data:`core.seamless.MIN_SIDE`; equalize 2."""
+    if kind == "fill":
+        return settings.config().min_image_side
+    return SEAMLESS_MIN_SIDE if kind == "tile" else 2
 
 
 def _check_number(name: str, value: float, low: float, high: float) -> None:
@@ -177,7 +191,7 @@ class Job:
         count = len(self.images)
         if count == 0:
             raise InvalidExemplarError("no exemplars: give at least one image")
-        if self.kind in ("tile", "fill") and count != 1:
+        if self.kind in IMAGE_JOBS and count != 1:
             raise InvalidExemplarError(f"{JOB_VERBS[self.kind]} takes one image, not {count}")
         if self.mask is not None and self.kind != "fill":
             raise InvalidConfigError(f"a mask is for fill, not for {JOB_VERBS[self.kind]}")
@@ -203,22 +217,31 @@ class Job:
         """The name of image ``index`` for messages."""
         if self.names:
             return self.names[index]
-        return "image" if self.kind in ("tile", "fill") else f"exemplar {index + 1}"
+        return "image" if self.kind in IMAGE_JOBS else f"exemplar {index + 1}"
 
     def config(self) -> SynthesisConfig:
-        """The engine configuration: the settings' size, or the image's own for tile and fill."""
-        if self.kind in ("tile", "fill"):
-            shape = tuple(getattr(self.images[0], "shape", ()))
-            if len(shape) not in (2, 3):
-                raise InvalidExemplarError(f"{self.name()} is not an image (shape {shape})")
-            height, width = int(shape[0]), int(shape[1])
+        """The engine configuration: the settings' size, or the image's own for the one-image jobs."""
+        if self.kind in IMAGE_JOBS:
+            height, width = self.image_shape()
             config = self.settings.config(size=(max(width, MIN_OUTPUT_SIDE), max(height, MIN_OUTPUT_SIDE)))
-            check_image_size(width, height, self.name(), job=self.verb, min_side=config.min_image_side)
+            min_side = min_image_side(self.kind, self.settings)
+            check_image_size(width, height, self.name(), job=self.verb, min_side=min_side)
             return config
         return self.settings.config()
 
-    def synthesizer(self) -> Synthesizer:
-        """The engine run of this job: a stepping :class:`~core.synth.Synthesizer`.
+    def image_shape(self) -> tuple[int, int]:
+        """(height, width) of the one image of tile, fill and equalize."""
+        shape = tuple(getattr(self.images[0], "shape", ()))
+        if len(shape) not in (2, 3):
+            raise InvalidExemplarError(f"{self.name()} is not an image (shape {shape})")
+        return int(shape[0]), int(shape[1])
+
+    def task(self) -> Task:
+        """The run of this job, a step at a time (:class:`~core.task.Task`).
+
+        New textures, PBR sets and fill are a :class:`~core.synth.Synthesizer`;
+        make-tileable (:func:`core.seamless.seamless_task`) and equalize are
+        quick :class:`~core.task.ImageTask` s.
 
         Raises
         ------
@@ -226,14 +249,16 @@ class Job:
             Bad images, weights or settings, or a run beyond the memory budget;
             nothing heavy has been allocated then.
         """
-        from .synth import Synthesizer, fill_synthesizer, tileable_synthesizer
+        from .seamless import seamless_task
+        from .synth import Synthesizer, fill_synthesizer
 
         config = self.config()
         seed = self.settings.seed
+        if self.kind == "equalize":
+            return equalize_task(self.images[0], self.settings.equalize_scale, linear=self.linear, name=self.name())
         images = self.inputs()
         if self.kind == "tile":
-            border = self.settings.border
-            return tileable_synthesizer(images[0], config=config, seed=seed, border=border, name=self.name())
+            return seamless_task(images[0], self.settings.border, name=self.name())
         if self.kind == "fill":
             return fill_synthesizer(images[0], self.mask, config=config, seed=seed, name=self.name())
         names = list(self.names) if self.names else None
@@ -266,18 +291,3 @@ class Job:
         first = self.images[0]
         assert isinstance(first, MapSet)
         return tuple(k for k in MAP_KINDS if k in first.maps)
-
-
-def output_slices(synth: Synthesizer) -> dict[str, slice]:
-    """Which channels of a run's image each output takes: {"": all}, or kind -> its channels for PBR."""
-    layout = synth.prepared.layout
-    if layout is None:
-        return {"": slice(None)}
-    return {kind: layout.output[kind] for kind in layout.kinds}
-
-
-def results(synth: Synthesizer) -> dict[str, np.ndarray]:
-    """A finished run's outputs by key: {"": image}, or kind -> map for a PBR run."""
-    if synth.prepared.layout is not None:
-        return dict(synth.result_maps())
-    return {"": synth.result}

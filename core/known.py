@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import BORDER_RANGE
-from .errors import InvalidConfigError, InvalidExemplarError
+from .errors import InvalidExemplarError
 from .exemplars import as_float_image, check_finite
 
 #: Luminance weights (Rec. 709) used when a colour image serves as a mask.
@@ -84,29 +83,6 @@ class KnownRegion:
         if out.shape[2] != self.original.shape[2]:
             raise ValueError(f"result has {out.shape[2]} channels, the original {self.original.shape[2]}")
         return np.ascontiguousarray(np.where(self.known[:, :, None], self.original, out).astype(np.float32))
-
-
-def tileable_region(image: object, border: float, *, name: str = "image") -> KnownRegion:
-    """Masks for making ``image`` tileable: a band of ``border`` x side along each edge is free.
-
-    Parameters
-    ----------
-    image:
-        (H, W[, C]) float or integer image.
-    border:
-        Width of the free band at each edge as a fraction of that side,
-        0.02 to 0.4. The band across the seam is twice as wide.
-    """
-    low, high = BORDER_RANGE
-    if not (low <= border <= high):
-        raise InvalidConfigError(f"border is {border!r}; allowed: {low} to {high} (fraction of each side)")
-    original = as_float_image(image, name)
-    check_finite(original, name)
-    h, w = original.shape[:2]
-    by, bx = max(1, math.ceil(border * h)), max(1, math.ceil(border * w))
-    known = np.zeros((h, w), dtype=bool)
-    known[by : h - by, bx : w - bx] = True
-    return KnownRegion(original, known, np.ones((h, w), dtype=bool), wrap=True)
 
 
 def fill_region(image: object, mask: object | None = None, *, name: str = "image") -> KnownRegion:

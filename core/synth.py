@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas import single_threaded_blas
-from .config import DEFAULT_BORDER, SynthesisConfig, check_seed
+from .config import SynthesisConfig, check_seed
 from .correspond import CoordinateMap, refine
 from .errors import InvalidExemplarError, MemoryBudgetError
 from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
-from .known import KnownRegion, LevelConstraints, fill_region, level_masks, tileable_region, valid_corners
+from .known import KnownRegion, LevelConstraints, fill_region, level_masks, valid_corners
 from .maps import MapSet, prepare_map_sets
 from .nearest import PatchMatcher
 from .optim import Optimizer, make_optimizer
@@ -387,6 +387,34 @@ class Synthesizer:
         return self._result is not None
 
     @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the result."""
+        return self.config.width, self.config.height
+
+    @property
+    def total_steps(self) -> int:
+        """Steps :meth:`steps` yields: the iterations (or correspondence passes) of every level."""
+        return sum(level.iterations for level in self.levels)
+
+    @property
+    def channels(self) -> int:
+        """Channels of :attr:`result`: the known image's for fill, else the output's (maps stacked)."""
+        return self.known.original.shape[2] if self.known is not None else self.prepared.output_channels
+
+    def output_slices(self) -> dict[str, slice]:
+        """Which channels of :attr:`result` each output takes: {"": all}, or map kind -> its channels."""
+        layout = self.prepared.layout
+        if layout is None:
+            return {"": slice(None)}
+        return {kind: layout.output[kind] for kind in layout.kinds}
+
+    def results(self) -> dict[str, np.ndarray]:
+        """The finished outputs by key: {"": image}, or map kind -> map for a PBR set."""
+        if self.prepared.layout is not None:
+            return dict(self.result_maps())
+        return {"": self.result}
+
+    @property
     def result(self) -> np.ndarray:
         """The finished texture: (height, width, C) float32."""
         if self._result is None:
@@ -653,9 +681,7 @@ def synthesize_maps(
     return synth.result_maps()
 
 
-def _with_known(
-    region: KnownRegion, config: SynthesisConfig | None, seed: int, *, name: str, job: str
-) -> Synthesizer:
+def _with_known(region: KnownRegion, config: SynthesisConfig | None, seed: int, *, name: str, job: str) -> Synthesizer:
     """The run that synthesizes the free pixels of ``region``'s image from its known ones, at its own size
     (after checking that the image is large enough for ``job``)."""
     h, w, c = region.original.shape
@@ -663,40 +689,6 @@ def _with_known(
     check_image_size(w, h, name, job=job, min_side=base.min_image_side)
     sized = dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
     return Synthesizer([region.exemplar()], config=sized, seed=seed, names=[name], known=region)
-
-
-def tileable_synthesizer(
-    image: object,
-    *,
-    config: SynthesisConfig | None = None,
-    seed: int = 0,
-    border: float = DEFAULT_BORDER,
-    name: str = "image",
-) -> Synthesizer:
-    """A stepping :class:`Synthesizer` that makes ``image`` tile (see :func:`make_tileable`)."""
-    return _with_known(tileable_region(image, border, name=name), config, seed, name=name, job="make tileable")
-
-
-def make_tileable(
-    image: object,
-    *,
-    config: SynthesisConfig | None = None,
-    seed: int = 0,
-    border: float = DEFAULT_BORDER,
-    callback: Callable[[Progress], bool | None] | None = None,
-) -> np.ndarray:
-    """A seamless version of ``image``, same size: only a band along the edges changes.
-
-    The band (``border`` x each side at each edge, so twice that across the
-    seam) is resynthesized from the image's own patches with wrap-around, so
-    it continues across the opposite edge; every pixel outside it is kept
-    exactly. ``config``'s width and height are replaced by the image's.
-
-    Returns
-    -------
-    (H, W, C) float32 with the image's channels.
-    """
-    return tileable_synthesizer(image, config=config, seed=seed, border=border).run(callback)
 
 
 def fill_synthesizer(

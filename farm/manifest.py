@@ -10,7 +10,7 @@ A manifest is a JSON file ``{"textures": [ROW, ...]}``; each ROW is one texture:
 - ``inputs`` (required): the exemplar files (for ``tile`` and ``fill`` the image; for
   ``pbr`` one ``KIND=FILE,KIND=FILE`` set per material).
 - ``output`` (required): the file to write; ``{seed}`` in it becomes the seed.
-- ``job``: ``new`` (default), ``tile``, ``fill`` or ``pbr``.
+- ``job``: ``new`` (default), ``tile``, ``fill``, ``pbr`` or ``equalize``.
 - ``seed``: a whole number (default 0); a job's Variations are added to it.
 - Any other key is an option of the GASS command line, without its dashes:
   ``"size": "1024x512"``, ``"quality": "high"``, ``"weights": [0.7, 0.3]``,
@@ -93,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--job",
-        choices=("new", "tile"),
+        choices=("new", "tile", "equalize"),
         default="new",
-        help="new: a new texture per exemplar (default); tile: each image made seamless",
+        help="new: a new texture per exemplar (default); tile: each image made seamless; equalize: each image's "
+        "lighting taken out",
     )
     parser.add_argument(
         "--output",
@@ -121,8 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     if not images:
         print(f"gass: error: no images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}", file=sys.stderr)
         return 2
-    if args.job == "tile" and args.size:
-        print("gass: error: --size does not apply to tile (the output keeps the image's size)", file=sys.stderr)
+    if args.job in ("tile", "equalize") and (args.size or args.quality):
+        option = "--size" if args.size else "--quality"
+        print(
+            f"gass: error: {option} does not apply to {args.job} (it keeps the image's size and has no presets)",
+            file=sys.stderr,
+        )
         return 2
     options = {key: getattr(args, key) for key in ("size", "quality") if getattr(args, key) is not None}
     manifest: Path = args.manifest or folder / "manifest.json"

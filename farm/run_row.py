@@ -23,7 +23,9 @@ import subprocess
 import sys
 from typing import NoReturn
 
-JOBS = ("new", "tile", "fill", "pbr")
+JOBS = ("new", "tile", "fill", "pbr", "equalize")
+#: The jobs that take a --seed.
+SEEDED_JOBS = ("new", "fill", "pbr")
 #: Row keys that are not command-line options.
 ROW_KEYS = ("job", "inputs", "output", "seed")
 
@@ -87,8 +89,9 @@ def row_args(row: object, number: int, variation: int, variations: str) -> list[
             f"{where}: the output {output!r} has no " + "{seed}" + f" in it, so the variations {variations} "
             "would all write that one file; name it e.g. out/bark_{seed}.png"
         )
-    args = [job]
-    args += [*inputs, "-o", output.replace("{seed}", str(seed)), "--seed", str(seed)]
+    args = [job, *inputs, "-o", output.replace("{seed}", str(seed))]
+    if job in SEEDED_JOBS:  # tile and equalize draw nothing at random
+        args += ["--seed", str(seed)]
     for key, value in row.items():
         if key not in ROW_KEYS:
             args += option_args(key, value)

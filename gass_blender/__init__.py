@@ -21,6 +21,7 @@ classes: tuple[type, ...] = (
     operators.GASS_OT_synthesize_pbr,
     operators.GASS_OT_make_tileable,
     operators.GASS_OT_fill,
+    operators.GASS_OT_equalize_lighting,
     operators.GASS_OT_cancel,
     operators.GASS_OT_exemplar_add,
     operators.GASS_OT_exemplar_remove,

@@ -41,7 +41,7 @@ from .core.cli import (
 )
 from .core.errors import Terminated
 from .core.imageio import sigterm_raises
-from .core.job import output_slices
+from .core.job import IMAGE_JOBS
 from .runner import JobState, Runner, Snapshot, describe_error
 
 COMMAND = "gass"
@@ -138,19 +138,17 @@ def _read_inputs(
     return pixels, formats
 
 
-def _runner(
-    args: argparse.Namespace, loaded: list[bpy.types.Image]
-) -> tuple[Runner, dict[str, images.OutputFormat]]:
+def _runner(args: argparse.Namespace, loaded: list[bpy.types.Image]) -> tuple[Runner, dict[str, images.OutputFormat]]:
     """The engine run of the arguments (through :func:`core.cli.job_from_args`) and each output's encoding."""
     pixels, formats = _read_inputs(args, loaded)
     # The input whose encoding the result takes (PBR: the colour map, which --equalize reads).
     if args.kind == "pbr":
         source = args.sets[0].get("color")
     else:
-        source = args.image if args.kind in ("tile", "fill") else args.exemplars[0]
+        source = args.image if args.kind in IMAGE_JOBS else args.exemplars[0]
     linear = source is not None and formats[source].linear  # Blender's float images hold linear light
-    synth = job_from_args(args, pixels.__getitem__, linear=linear).synthesizer()
-    slices = output_slices(synth)
+    synth = job_from_args(args, pixels.__getitem__, linear=linear).task()
+    slices = synth.output_slices()
     if args.kind == "pbr":
         return Runner(synth, outputs=slices), {k: formats[args.sets[0][k]] for k in slices}
     return Runner(synth), {"": formats[source]}

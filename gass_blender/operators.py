@@ -308,7 +308,8 @@ def _source_missing(context: bpy.types.Context) -> str:
 
 
 class GASS_OT_make_tileable(JobOperator):
-    """Make the chosen image tile seamlessly: a new image of the same size, only a band along the edges changes"""
+    """Make the chosen image tile seamlessly, in about a second: cut against a shifted copy of itself where the
+    two agree best, into a new image of the same size"""
 
     bl_idname = "gass.make_tileable"
     bl_label = "Make Tileable"
@@ -325,6 +326,19 @@ class GASS_OT_fill(JobOperator):
     bl_idname = "gass.fill"
     bl_label = "Fill Region"
     kind = "fill"
+
+    @classmethod
+    def missing_input(cls, context: bpy.types.Context) -> str:
+        return _source_missing(context)
+
+
+class GASS_OT_equalize_lighting(JobOperator):
+    """Take large-scale lighting (a lit corner, a vignette, a colour cast) out of the chosen image, into a new
+    image; its texture and mean colour stay"""
+
+    bl_idname = "gass.equalize_lighting"
+    bl_label = "Equalize Lighting"
+    kind = "equalize"
 
     @classmethod
     def missing_input(cls, context: bpy.types.Context) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import images, material
+from .core.job import IMAGE_JOBS
 from .properties import GASS_PG_exemplar, GASS_PG_map, GASS_PG_settings, scene_settings
 from .session import active_session
 
@@ -65,6 +66,7 @@ _OPERATORS = {
     "pbr": ("gass.synthesize_pbr", "MATERIAL"),
     "tile": ("gass.make_tileable", "MOD_ARRAY"),
     "fill": ("gass.fill", "BRUSH_DATA"),
+    "equalize": ("gass.equalize_lighting", "LIGHT_SUN"),
 }
 
 
@@ -94,8 +96,10 @@ def _draw_inputs(layout: bpy.types.UILayout, settings: GASS_PG_settings) -> None
             layout.prop(settings, "mask")
             if settings.mask is None:
                 layout.label(text="No mask: transparent pixels are filled", icon="INFO")
-        else:
+        elif kind == "tile":
             layout.prop(settings, "border")
+        else:
+            layout.prop(settings, "equalize_scale")
 
 
 class GASS_PT_main_base:
@@ -123,11 +127,14 @@ class GASS_PT_main_base:
             col.prop(settings, "height")
         col = layout.column()
         col.enabled = session is None
-        col.prop(settings, "seed")
-        col.prop(settings, "quality")
-        col.prop(settings, "regularity")
-        if kind != "fill":
+        if kind in ("new", "pbr", "fill"):  # tile and equalize draw nothing at random and have no presets
+            col.prop(settings, "seed")
+            col.prop(settings, "quality")
+            col.prop(settings, "regularity")
+        if kind in ("new", "pbr", "tile"):
             col.prop(settings, "equalize")
+            if settings.equalize:
+                col.prop(settings, "equalize_scale")
         if kind == "new":
             col.prop(settings, "alpha")
         if kind in ("new", "pbr"):
@@ -140,7 +147,7 @@ class GASS_PT_main_base:
             return
         op, icon = _OPERATORS.get(kind, _OPERATORS["new"])
         layout.operator(op, icon=icon)  # type: ignore[arg-type]
-        if kind in ("tile", "fill"):
+        if kind in IMAGE_JOBS:
             box = layout.box()
             for line in _wrap("Into a new image; nodes of the active material that show the image get it", 40):
                 box.label(text=line)

@@ -42,6 +42,7 @@ from .core.config import (
     MIN_OUTPUT_SIDE,
     REGULARITY_RANGE,
 )
+from .core.equalize import DEFAULT_SCALE, SCALE_RANGE
 from .core.job import JobSettings
 from .core.maps import MAP_KINDS
 
@@ -56,8 +57,9 @@ QUALITY_ITEMS = [(q, q.capitalize(), _QUALITY_HELP.get(q, q)) for q in QUALITIES
 JOB_ITEMS = [
     ("new", "New", "A new seamless texture from exemplar images"),
     ("pbr", "PBR", "New aligned PBR maps (colour, normal, roughness...) from one material's maps"),
-    ("tile", "Tileable", "Make an existing image tile seamlessly, same size"),
+    ("tile", "Tileable", "Make an existing image tile seamlessly, same size, in about a second"),
     ("fill", "Fill", "Fill a masked region of an image from its surroundings"),
+    ("equalize", "Equalize", "Take large-scale lighting (a lit corner, a colour cast) out of a photo"),
 ]
 MAP_ITEMS = [(k.name, k.label, f"{k.label} map" + (" (Non-Color data)" if k.data else "")) for k in MAP_KINDS.values()]
 
@@ -109,6 +111,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         alpha: bool
         output_name: str
         equalize: bool
+        equalize_scale: float
         job_kind: str
         maps: bpy.types.bpy_prop_collection_idprop[GASS_PG_map]
         active_map: int
@@ -131,7 +134,10 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         )
         border: FloatProperty(
             name="Border",
-            description="Width of the band resynthesized at each edge, as a fraction of the side",
+            description=(
+                "About how much of each side the cut may take, as a fraction (0.5 to 2 times it is searched "
+                "for the place where the image continues itself best)"
+            ),
             default=DEFAULT_BORDER,
             min=BORDER_RANGE[0],
             max=BORDER_RANGE[1],
@@ -189,6 +195,17 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             ),
             default=False,
         )
+        equalize_scale: FloatProperty(
+            name="Lighting Scale",
+            description=(
+                "Brightness and colour variation slower than this fraction of the short side counts as lighting "
+                "and is taken out; smaller removes more"
+            ),
+            default=DEFAULT_SCALE,
+            min=SCALE_RANGE[0],
+            max=SCALE_RANGE[1],
+            subtype="FACTOR",
+        )
         output_name: StringProperty(
             name="Name",
             description="Name of the new image (Blender adds .001 etc. if it is taken)",
@@ -206,7 +223,8 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             alpha=bool(self.alpha),
             border=float(self.border),
             memory_budget_mb=memory_budget_mb,
-            equalize=bool(self.equalize) and str(self.job_kind) != "fill",
+            equalize=bool(self.equalize) and str(self.job_kind) in ("new", "pbr", "tile"),
+            equalize_scale=float(self.equalize_scale),
         )
 
     def weights(self) -> list[float]:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pixels
-from .core import GassError, Progress, Synthesizer
+from .core import GassError, Progress
+from .core.task import Task
 
 #: Errors of a run that are the user's input, not a bug: shown as a report.
 USER_ERRORS: tuple[type[BaseException], ...] = (GassError, FloatingPointError, MemoryError)
@@ -115,13 +116,13 @@ class Runner:
 
     def __init__(
         self,
-        synth: Synthesizer,
+        synth: Task,
         *,
         outputs: Mapping[str, slice] | None = None,
         preview_interval: float = PREVIEW_INTERVAL,
     ) -> None:
         self.synth = synth
-        self.config = synth.config
+        self.size = synth.size
         self.outputs = dict(outputs) if outputs is not None else {"": slice(None)}
         self.preview_interval = preview_interval
         #: Previews are also spaced by this many times their own cost (0: only preview_interval counts).
@@ -266,7 +267,7 @@ class Runner:
     @property
     def total_steps(self) -> int:
         """Engine steps of the whole run (sum of the iterations of all levels)."""
-        return sum(level.iterations for level in self.synth.levels)
+        return self.synth.total_steps
 
 
 def eta_text(fraction: float, elapsed: float) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 from . import images, material, preferences
 from .core import GassError, InvalidExemplarError
 from .core.exemplars import check_image_size
-from .core.job import JOB_KINDS, JOB_VERBS, Job, JobSettings, output_slices
+from .core.job import JOB_KINDS, JOB_VERBS, Job, JobKind, JobSettings, min_image_side
 from .core.maps import MapSet
 from .properties import GASS_PG_settings, scene_settings
 from .runner import PREVIEW_INTERVAL, JobState, Runner, Snapshot, status_line
@@ -112,8 +112,7 @@ class SynthesisSession:
         self.planned = planned
         self.wire = wire
         self.destination = destination
-        self.width = runner.config.width
-        self.height = runner.config.height
+        self.width, self.height = runner.size
         self.edit: material.MaterialEdit | None = None
         self.warnings: list[str] = []
         #: Why the session was cancelled from outside the operator (e.g. "Undo"), else None.
@@ -148,7 +147,13 @@ class SynthesisSession:
         prefs = preferences.get(context)
         interval = prefs.preview_interval if prefs is not None else PREVIEW_INTERVAL
         budget = prefs.memory_budget_mb if prefs is not None else None
-        builders = {"new": _plan_new, "pbr": _plan_pbr, "tile": _plan_tileable, "fill": _plan_fill}
+        builders = {
+            "new": _plan_new,
+            "pbr": _plan_pbr,
+            "tile": _plan_tileable,
+            "fill": _plan_fill,
+            "equalize": _plan_equalized,
+        }
         if kind not in builders:
             raise ValueError(f"unknown job {kind!r}; one of {', '.join(JOB_KINDS)}")
         session = builders[kind](context, settings.job_settings(memory_budget_mb=budget), settings)
@@ -308,7 +313,7 @@ def _plan_new(context: bpy.types.Context, job_settings: JobSettings, settings: G
     job = Job("new", tuple(arrays), job_settings, weights, tuple(e.name for e in exemplars), linear=fmt.linear)
     name = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
-        Runner(job.synthesizer()),
+        Runner(job.task()),
         [PlannedImage("", name, fmt)],
         lambda outputs: material.link_output(target, outputs[""]),
         target.describe(),
@@ -360,8 +365,8 @@ def _plan_pbr(context: bpy.types.Context, job_settings: JobSettings, settings: G
         formats[kind], (maps[kind],) = images.plan_output([pixels])
         warnings.extend(w for w in [hidden_colour_warning(pixels)] if w)
     colour_is_linear = "color" in formats and formats["color"].linear
-    synth = Job("pbr", (MapSet(maps),), job_settings, linear=colour_is_linear).synthesizer()
-    slices = output_slices(synth)
+    synth = Job("pbr", (MapSet(maps),), job_settings, linear=colour_is_linear).task()
+    slices = synth.output_slices()
     order = sorted(slices, key=lambda k: k != "color")  # the colour map is the preview
     base = str(settings.output_name) or "GASS Texture"
     session = SynthesisSession(
@@ -385,7 +390,7 @@ def _read_source(
     verb = JOB_VERBS[kind]
     if settings.source is None:
         raise material.SetupError(f"No image: pick the image to {verb} in the Image field (or Use Active Image)")
-    min_side = job_settings.config().min_image_side
+    min_side = min_image_side(kind, job_settings)
     width, height = images.image_size(settings.source)
     if width * height > 0:  # (an image without pixels gets read_exemplar's message)
         check_image_size(width, height, f"Image '{settings.source.name}'", job=verb, min_side=min_side)
@@ -410,17 +415,29 @@ def _into_source_nodes(context: bpy.types.Context, source: str) -> tuple[Wire, s
     return wire, where
 
 
+def _plan_image_job(
+    context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings, kind: JobKind, suffix: str
+) -> SynthesisSession:
+    """The source image changed by a one-image job without a mask (tile, equalize), into a new image."""
+    fmt, array, name = _read_source(settings, job_settings, kind, alpha_is_mask=False)
+    task = Job(kind, (array,), job_settings, names=(name,), linear=fmt.linear).task()
+    wire, where = _into_source_nodes(context, name)
+    alpha = array.shape[2] in (2, 4)
+    return SynthesisSession(Runner(task), [PlannedImage("", f"{Path(name).stem} {suffix}", fmt, alpha)], wire, where)
+
+
 def _plan_tileable(
     context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings
 ) -> SynthesisSession:
     """The source image made tileable, into a new image."""
-    fmt, array, name = _read_source(settings, job_settings, "tile", alpha_is_mask=False)
-    synth = Job("tile", (array,), job_settings, names=(name,), linear=fmt.linear).synthesizer()
-    wire, where = _into_source_nodes(context, name)
-    alpha = array.shape[2] in (2, 4)
-    return SynthesisSession(
-        Runner(synth), [PlannedImage("", f"{Path(name).stem} tileable", fmt, alpha)], wire, where
-    )
+    return _plan_image_job(context, job_settings, settings, "tile", "tileable")
+
+
+def _plan_equalized(
+    context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings
+) -> SynthesisSession:
+    """The source image with its lighting equalized, into a new image."""
+    return _plan_image_job(context, job_settings, settings, "equalize", "equalized")
 
 
 def _plan_fill(context: bpy.types.Context, job_settings: JobSettings, settings: GASS_PG_settings) -> SynthesisSession:
@@ -443,13 +460,11 @@ def _plan_fill(context: bpy.types.Context, job_settings: JobSettings, settings: 
                 "from; pick a Mask image (white = fill) instead"
             )
     try:
-        synth = Job("fill", (array,), job_settings, names=(name,), mask=mask).synthesizer()
+        synth = Job("fill", (array,), job_settings, names=(name,), mask=mask).task()
     except InvalidExemplarError as err:
         if mask is not None:
             raise
         raise InvalidExemplarError(str(err).replace("outside the mask", "among the opaque pixels")) from err
     wire, where = _into_source_nodes(context, name)
     alpha = array.shape[2] in (2, 4)
-    return SynthesisSession(
-        Runner(synth), [PlannedImage("", f"{Path(name).stem} filled", fmt, alpha)], wire, where
-    )
+    return SynthesisSession(Runner(synth), [PlannedImage("", f"{Path(name).stem} filled", fmt, alpha)], wire, where)

@@ -8,7 +8,7 @@ import pytest
 from conftest import load_exemplar
 from core import InvalidConfigError, InvalidExemplarError, MapSet
 from core.config import BORDER_RANGE, DEFAULT_BORDER, SynthesisConfig
-from core.job import JOB_KINDS, Job, JobSettings, results
+from core.job import JOB_KINDS, Job, JobSettings
 
 BARK = load_exemplar("bark", 32)
 SMALL = JobSettings(quality="draft", width=24, height=16, seed=1)
@@ -82,9 +82,9 @@ def test_one_entry_point_runs_every_kind() -> None:
     assert tuple(jobs) == JOB_KINDS
     shapes = {}
     for kind, job in jobs.items():
-        synth = job.synthesizer()
+        synth = job.task()
         synth.run()
-        out = results(synth)
+        out = synth.results()
         assert tuple(out) == job.output_keys()
         shapes[kind] = {key: image.shape for key, image in out.items()}
     assert shapes == {

@@ -1,0 +1,155 @@
+"""What every job's run looks like to a host: steps with progress, then results.
+
+A :class:`Task` is what :meth:`core.job.Job.task` returns and what the
+command lines, the add-on's runner and the benchmark drive, without knowing
+which job it is: the synthesis (:class:`core.synth.Synthesizer`: new
+textures, PBR sets, fill) and the quick one-image jobs (:class:`ImageTask`:
+equalize lighting, make tileable) alike::
+
+    task = job.task()
+    for progress in task.steps():     # a Progress after every step; stop iterating to cancel
+        show(progress.fraction, progress.stage)
+    images = task.results()           # {"": image} or {map kind: map}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Protocol
+
+import numpy as np
+
+from .synth import Progress
+
+
+class Task(Protocol):
+    """One run of a job, a step at a time."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the results."""
+        ...
+
+    @property
+    def total_steps(self) -> int:
+        """How many :class:`Progress` reports :meth:`steps` yields."""
+        ...
+
+    @property
+    def channels(self) -> int:
+        """Channels of :attr:`result` (all outputs stacked)."""
+        ...
+
+    @property
+    def result(self) -> np.ndarray:
+        """The finished image, (height, width, channels) float32; outputs stacked."""
+        ...
+
+    def steps(self) -> Generator[Progress, None, None]:
+        """Run, yielding progress after every step."""
+        ...
+
+    def output_slices(self) -> dict[str, slice]:
+        """Which channels of :attr:`result` each output takes: {"": all}, or map kind -> channels."""
+        ...
+
+    def results(self) -> dict[str, np.ndarray]:
+        """The finished outputs by key ({"": image} or map kind -> map)."""
+        ...
+
+
+class ImageTask:
+    """A job that turns one image into another in a few quick steps (equalize lighting, make tileable).
+
+    Parameters
+    ----------
+    image:
+        The checked input, (H, W, C) float32: shown as the preview until the result exists.
+    work:
+        A generator that yields a stage text after each step and returns the
+        result, (height, width, C) float32.
+    total_steps:
+        How many texts ``work`` yields.
+    size:
+        (width, height) of the result.
+    """
+
+    def __init__(
+        self,
+        image: np.ndarray,
+        work: Callable[[], Generator[str, None, np.ndarray]],
+        *,
+        total_steps: int,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        self._image = image
+        self._work = work
+        self._total = total_steps
+        self._size = size if size is not None else (image.shape[1], image.shape[0])
+        self._result: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    @property
+    def total_steps(self) -> int:
+        return self._total
+
+    @property
+    def channels(self) -> int:
+        return int(self._image.shape[2])
+
+    @property
+    def finished(self) -> bool:
+        """True once every step has run."""
+        return self._result is not None
+
+    @property
+    def result(self) -> np.ndarray:
+        if self._result is None:
+            raise RuntimeError("the job has not finished; iterate steps() first")
+        return self._result
+
+    def preview(self, smooth: bool = True) -> np.ndarray:
+        """The result once there is one, else the input at the result's size (nearest neighbour)."""
+        del smooth
+        if self._result is not None:
+            return self._result
+        width, height = self._size
+        rows = np.arange(height) * self._image.shape[0] // height
+        cols = np.arange(width) * self._image.shape[1] // width
+        return self._image[rows][:, cols]
+
+    def steps(self) -> Generator[Progress, None, None]:
+        work = self._work()
+        done = 0
+        while True:
+            try:
+                stage = next(work)
+            except StopIteration as stop:
+                self._result = np.ascontiguousarray(stop.value, dtype=np.float32)
+                break
+            done += 1
+            yield self._progress(stage, done)
+        if done < self._total:  # a step that said nothing still counts
+            yield self._progress("finished", self._total)
+
+    def _progress(self, stage: str, done: int) -> Progress:
+        count = min(done, self._total)
+        return Progress(
+            stage=stage,
+            level=1,
+            levels=1,
+            iteration=count,
+            iterations=self._total,
+            fraction=count / self._total,
+            loss=0.0,
+            _preview=self.preview,
+        )
+
+    def output_slices(self) -> dict[str, slice]:
+        return {"": slice(None)}
+
+    def results(self) -> dict[str, np.ndarray]:
+        return {"": self.result}
