@@ -239,9 +239,10 @@ class Job:
     def task(self) -> Task:
         """The run of this job, a step at a time (:class:`~core.task.Task`).
 
-        New textures, PBR sets and fill are a :class:`~core.synth.Synthesizer`;
-        make-tileable (:func:`core.seamless.seamless_task`) and equalize are
-        quick :class:`~core.task.ImageTask` s.
+        New textures and PBR sets are a :class:`~core.synth.Synthesizer`;
+        make-tileable (:func:`core.seamless.seamless_task`), equalize and fill
+        (:func:`core.patchfill.copy_fill_task`, or a Synthesizer when no single
+        copy fits the hole) are quick :class:`~core.task.ImageTask` s.
 
         Raises
         ------
@@ -249,6 +250,8 @@ class Job:
             Bad images, weights or settings, or a run beyond the memory budget;
             nothing heavy has been allocated then.
         """
+        from .known import fill_region
+        from .patchfill import copy_fill_task
         from .seamless import seamless_task
         from .synth import Synthesizer, fill_synthesizer
 
@@ -260,6 +263,10 @@ class Job:
         if self.kind == "tile":
             return seamless_task(images[0], self.settings.border, name=self.name())
         if self.kind == "fill":
+            # Copy the best-matching place when one offset fits the hole; else synthesize it.
+            copied = copy_fill_task(fill_region(images[0], self.mask, name=self.name()))
+            if copied is not None:
+                return copied
             return fill_synthesizer(images[0], self.mask, config=config, seed=seed, name=self.name())
         names = list(self.names) if self.names else None
         return Synthesizer(list(images), weights=self.weights, config=config, seed=seed, names=names)

@@ -1,0 +1,202 @@
+"""Fill a hole by copying the best-matching region of the same image, blended in the gradient domain.
+
+A hole in a photo (a blemish, a sign, a bolt) is usually smaller than the
+texture around it, and the photo holds many places that look like the hole's
+surroundings. :func:`copy_fill_task` finds the offset d where the image, shifted
+by d, best matches the ring of known pixels around the hole (sum of squared
+differences over the ring, for every offset at once by FFT), copies the
+shifted pixels into the hole, and adds the harmonic (smoothest) correction
+that makes them meet the hole's edge exactly (Poisson image editing, Perez
+et al. 2003). The filled pixels are then the image's own detail (as sharp as
+its surroundings), the edge has the copy's own steps across it (no outline),
+and every known pixel is kept bit for bit.
+
+It needs one offset that moves the whole hole and its ring onto known
+pixels: a hole up to about a third of the image's side. :func:`copy_fill_task`
+returns None when there is none (holes spread over the image, or one too
+large), and the fill job then synthesizes instead.
+
+    task = copy_fill_task(fill_region(image, mask))   # None if no offset fits: synthesize instead
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+
+from .config import SynthesisConfig
+from .known import KnownRegion, erode, fill_region
+from .synth import fill as synth_fill
+from .task import ImageTask
+
+#: Ring of known pixels matched around the hole: this fraction of the hole's larger side, clipped.
+RING_FRACTION = 0.2
+RING_RANGE = (3, 24)
+#: Conjugate-gradient iterations of the harmonic correction, at most (converged long before on most holes).
+MAX_CG_ITERATIONS = 2000
+
+
+def _correlate(a: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """sum_p template(p) a(p + d) for every offset d (circular; valid where the template fits): (H, W)."""
+    h, w = a.shape
+    fa = np.fft.rfft2(a)
+    ft = np.fft.rfft2(template, s=(h, w))
+    return np.fft.irfft2(fa * np.conj(ft), s=(h, w))
+
+
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the True pixels of ``mask``, bottom and right exclusive."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def allowed_offsets(hole: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
+    """(H, W) bool over template positions t (offset d = t - the region's corner): True where the hole
+    and its ring, moved there, lie inside the image on known pixels only; None if there is no such t."""
+    h, w = hole.shape
+    r0, r1, c0, c1 = _box(hole | ring)
+    ok = np.zeros((h, w), dtype=bool)
+    ok[: h - (r1 - r0) + 1, : w - (c1 - c0) + 1] = True
+    if ok.any():
+        unknown = _correlate(hole.astype(np.float64), (hole | ring)[r0:r1, c0:c1].astype(np.float64))
+        ok &= unknown < 0.5
+    return ok if ok.any() else None
+
+
+def best_offset(image: np.ndarray, hole: np.ndarray, ring: np.ndarray, allowed: np.ndarray) -> tuple[int, int]:
+    """The offset (dy, dx) among ``allowed`` (:func:`allowed_offsets`) whose shifted image best matches
+    ``image`` over ``ring`` (least sum of squared differences, every offset at once by FFT).
+
+    ``image`` (H, W, C) with anything in the hole; ``hole`` and ``ring`` (H, W) bool.
+    """
+    h, w = hole.shape
+    r0, r1, c0, c1 = _box(hole | ring)
+    tpl_ring = ring[r0:r1, c0:c1].astype(np.float64)
+    known_image = np.where(hole[:, :, None], 0.0, image).astype(np.float64)
+    ssd = np.zeros((h, w))
+    for ch in range(image.shape[2]):
+        plane = known_image[:, :, ch]
+        ssd += _correlate(plane**2, tpl_ring) - 2.0 * _correlate(plane, tpl_ring * plane[r0:r1, c0:c1])
+    t = np.unravel_index(int(np.argmin(np.where(allowed, ssd, np.inf))), ssd.shape)
+    return int(t[0]) - r0, int(t[1]) - c0
+
+
+def harmonic_correction(hole: np.ndarray, edge_values: np.ndarray) -> np.ndarray:
+    """The smoothest field inside ``hole`` that takes ``edge_values`` on the known pixels around it.
+
+    Solves Laplace's equation (4 neighbours) in the hole with the known
+    pixels' values as boundary (Dirichlet) by conjugate gradients.
+    ``hole`` (h, w) bool, False on the crop's border; ``edge_values`` (h, w, C).
+    Returns (h, w, C) float64, equal to ``edge_values`` outside the hole.
+    """
+    field = np.where(hole[:, :, None], 0.0, edge_values).astype(np.float64)
+    inside = hole[:, :, None]
+
+    def neighbours(x: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(x)
+        out[1:] += x[:-1]
+        out[:-1] += x[1:]
+        out[:, 1:] += x[:, :-1]
+        out[:, :-1] += x[:, 1:]
+        return out
+
+    def apply(x: np.ndarray) -> np.ndarray:  # the Laplacian on the unknowns (zero outside the hole)
+        return np.where(inside, 4.0 * x - neighbours(x), 0.0)
+
+    b = np.where(inside, neighbours(field), 0.0)
+    x = np.zeros_like(field)
+    r = b - apply(x)
+    p = r.copy()
+    rr = np.sum(r * r, axis=(0, 1))
+    tol = 1e-10 * max(float(np.sum(b * b)), 1e-30)
+    for _ in range(MAX_CG_ITERATIONS):
+        if float(rr.sum()) <= tol:
+            break
+        ap = apply(p)
+        alpha = rr / np.maximum(np.sum(p * ap, axis=(0, 1)), 1e-300)
+        x += alpha * p
+        r -= alpha * ap
+        rr_new = np.sum(r * r, axis=(0, 1))
+        p = r + (rr_new / np.maximum(rr, 1e-300)) * p
+        rr = rr_new
+    return np.where(inside, x, field)
+
+
+def ring_width(hole: np.ndarray) -> int:
+    """Width of the matched ring: :data:`RING_FRACTION` of the hole's larger side, within :data:`RING_RANGE`."""
+    top, bottom, left, right = _box(hole)
+    return int(np.clip(round(RING_FRACTION * max(bottom - top, right - left)), *RING_RANGE))
+
+
+def copy_fill_task(region: KnownRegion) -> ImageTask | None:
+    """The fill of ``region`` by copying, as a stepping :class:`~core.task.ImageTask` (3 steps); None
+    when no single offset moves the hole and its ring onto known pixels (then synthesize instead).
+
+    The result is like :meth:`KnownRegion.finish`'s: (H, W, C) float32, known pixels exactly as given.
+    """
+    hole = ~region.known
+    ring = ~erode(~hole, ring_width(hole)) & region.known
+    allowed = allowed_offsets(hole, ring)
+    if allowed is None:
+        return None
+
+    def work() -> Generator[str, None, np.ndarray]:
+        image = region.exemplar()  # colour (alpha dropped when it is the mask); free pixels neutral
+        dy, dx = best_offset(image, hole, ring, allowed)
+        yield f"fill: copying from {_direction(dy, dx)}"
+        filled = _blend_copy(image, hole, dy, dx)
+        yield "fill: blended the copy into its surroundings"
+        return region.finish(filled)
+
+    return ImageTask(region.original, work, total_steps=2)
+
+
+def _direction(dy: int, dx: int) -> str:
+    """'12 px up, 40 px right' for an offset (dy, dx)."""
+    return f"{abs(dy)} px {'up' if dy < 0 else 'down'}, {abs(dx)} px {'left' if dx < 0 else 'right'}"
+
+
+def _blend_copy(image: np.ndarray, hole: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``image`` with its hole set to the pixels ``(dy, dx)`` away plus the harmonic correction that
+    makes them meet the hole's edge."""
+    h, w = hole.shape
+    # Work on the hole's bounding box grown by one pixel (its edge values), clipped to the image.
+    top, bottom, left, right = _box(hole)
+    r0, r1, c0, c1 = max(0, top - 1), min(h, bottom + 1), max(0, left - 1), min(w, right + 1)
+    crop = image[r0:r1, c0:c1].astype(np.float64)
+    source = image[r0 + dy : r1 + dy, c0 + dx : c1 + dx].astype(np.float64)
+    inside = hole[r0:r1, c0:c1]
+    # Where the hole touches the image's edge there is no edge value: the crop is padded by repeating
+    # its difference and the padding joins the unknowns (a zero normal derivative there).
+    padded_inside = np.pad(inside, 1, mode="constant", constant_values=False)
+    difference = np.pad(crop - source, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    padded_inside |= np.pad(inside, 1, mode="edge") & ~padded_inside
+    correction = harmonic_correction(padded_inside, difference)[1:-1, 1:-1]
+    filled = image.copy()
+    filled[r0:r1, c0:c1] = np.where(inside[:, :, None], source + correction, crop).astype(np.float32)
+    known = image[~hole]
+    if known.min() >= 0.0 and known.max() <= 1.0:
+        filled = np.clip(filled, 0.0, 1.0)
+    return filled
+
+
+def fill(
+    image: object,
+    mask: object | None = None,
+    *,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """``image`` with its masked region filled: copied from the best-matching place when one fits
+    (:func:`copy_fill_task`), else synthesized (:func:`core.synth.fill`, with ``config`` and ``seed``).
+
+    ``mask``: same size, white (> 0.5) = fill; None = the image's transparent pixels. Known pixels
+    are returned exactly as given. Returns (H, W, C) float32 with the image's channels.
+    """
+    task = copy_fill_task(fill_region(image, mask))
+    if task is None:
+        return synth_fill(image, mask, config=config, seed=seed)
+    for _ in task.steps():
+        pass
+    return task.result
