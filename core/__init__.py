@@ -12,7 +12,7 @@ hosts that show progress or cancel: :meth:`core.job.Job.task`)::
     texture = synthesize([exemplar], config=SynthesisConfig.preset("standard", width=1024, height=1024), seed=7)
     maps = synthesize_maps([MapSet({"color": c, "normal": n, "roughness": r})], config=...)  # aligned PBR maps
     seamless = make_tileable(photo, border=0.1)       # same size, cut against itself where it agrees best
-    restored = fill(photo, mask)                      # white mask pixels filled (copied and blended), the rest kept exactly
+    restored = fill(photo, mask)                      # white pixels filled (copied, blended); the rest kept
 """
 
 from .config import OPTIMIZERS, QUALITIES, SynthesisConfig
