@@ -182,6 +182,30 @@ def test_step_for_runs_a_slice_and_the_slices_give_the_whole_run(addon: types.Si
     np.testing.assert_array_equal(sliced.output_pixels(), whole.output_pixels())
 
 
+@pytest.mark.parametrize("kind", ["tile", "equalize"])
+def test_the_quick_one_image_jobs_run_like_a_synthesis(addon: types.SimpleNamespace, kind: str) -> None:
+    """Make-tileable and equalize are ImageTasks: the same runner steps them, sized by the task (not a config)."""
+    job = importlib.import_module(f"{PACKAGE}.core.job")  # imports no bpy either
+    equalize = importlib.import_module(f"{PACKAGE}.core.equalize")
+    image = np.random.default_rng(2).random((40, 48, 4), dtype=np.float32)  # RGBA, not square
+    task = job.Job(kind, (image,)).task()
+    runner = addon.runner.Runner(task, preview_interval=0.0)
+    runner.preview_cost_factor = 0.0
+    assert runner.size == (48, 40) and runner.total_steps == (5 if kind == "tile" else 1)
+    assert not hasattr(runner, "config")
+    fractions = []
+    while runner.step():
+        fractions.append(runner.snapshot().fraction)
+        preview = runner.take_preview()
+        assert preview is not None and preview.shape == (40 * 48 * 4,)  # the input, until the result exists
+    final = runner.snapshot()
+    assert final.state is addon.runner.JobState.FINISHED and final.steps == runner.total_steps == len(fractions)
+    assert all(b >= a for a, b in itertools.pairwise(fractions)) and fractions[-1] == 1.0
+    expected = addon.core.make_tileable(image) if kind == "tile" else equalize.equalize_lighting(image)
+    np.testing.assert_array_equal(runner.output(), expected)
+    np.testing.assert_array_equal(runner.output_pixels(), addon.pixels.to_blender(expected))
+
+
 # -- errors --------------------------------------------------------------------------------------------
 
 

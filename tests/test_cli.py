@@ -93,10 +93,16 @@ def test_arguments_become_one_job() -> None:
     assert [im.shape for im in job.images] == [(32, 32, 3), (32, 32, 3)]  # grey broadcast beside colour
     config = job.config()
     assert (config.width, config.height, config.spectrum_weight, config.directions) == (640, 320, 0.5, 64)
-    tile = parse(["tile", "a.png", "-o", "c.png", "--border", "0.2", "--seed", "3"])
+    tile = parse(["tile", "a.png", "-o", "c.png", "--border", "0.2"])
     assert not isinstance(tile, int)
     job = job_from_args(tile, read.__getitem__)
-    assert (job.kind, job.settings.border, job.settings.seed, job.config().width) == ("tile", 0.2, 3, 32)
+    assert (job.kind, job.settings.border, job.settings.seed, job.config().width) == ("tile", 0.2, 0, 32)
+    equalize = parse(["equalize", "b.png", "-o", "c.png", "--scale", "0.25"])
+    assert not isinstance(equalize, int)
+    job = job_from_args(equalize, read.__getitem__)
+    assert (job.kind, job.names, job.settings.equalize_scale) == ("equalize", ("b.png",), 0.25)
+    assert not job.settings.equalize  # the job itself, not the option that equalizes a job's inputs
+    assert job.images[0].shape == (32, 32, 1)
 
 
 def test_bad_size_text_is_rejected() -> None:
@@ -131,7 +137,7 @@ def test_rgba_reads_four_channels(tmp_path: Path) -> None:
 
 # --- tile, fill, pbr ----------------------------------------------------------------------------
 
-JOB = ["--quality", "draft", "--quiet"]
+JOB = ["--quality", "draft", "--quiet"]  # the jobs that synthesize (tile and equalize take no --quality)
 
 
 def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -154,13 +160,15 @@ def grey_pngs(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def test_tile_keeps_the_interior_and_the_size(exemplar_png: Path, tmp_path: Path) -> None:
+def test_tile_writes_make_tileable_of_the_image_at_its_size(exemplar_png: Path, tmp_path: Path) -> None:
+    from core.seamless import make_tileable
+
     out = tmp_path / "tiled.png"
-    assert main(["tile", str(exemplar_png), "-o", str(out), "--border", "0.2", *JOB]) == 0
+    assert main(["tile", str(exemplar_png), "-o", str(out), "--border", "0.2", "--quiet"]) == 0
     before, after = read_image(exemplar_png), read_image(out)
     assert after.shape == before.shape == (48, 48, 3)
-    b = 10  # ceil(0.2 * 48)
-    assert np.array_equal(after[b:-b, b:-b], before[b:-b, b:-b])
+    # The job's result, written as 8-bit: make_tileable of the file's pixels to within rounding.
+    assert np.abs(after - make_tileable(before, border=0.2)).max() <= 0.5 / 255 + 1e-6
     assert not np.array_equal(after, before)
 
 
@@ -262,18 +270,22 @@ def test_bad_job_input_exits_2_with_one_line(
             arg = arg.replace(key, path)
         argv.append(arg)
     out = tmp_path / "out_{map}.png"
-    assert main([*argv, "-o", str(out), *JOB]) == 2
+    assert main([*argv, "-o", str(out), *(["--quiet"] if args[0] == "tile" else JOB)]) == 2
     assert message in _one_error_line(capsys)
     assert not list(tmp_path.glob("out_*"))
 
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [([], "EXEMPLAR"), (["tile"], "--border"), (["fill"], "--mask"), (["pbr"], "{map}")],
+    [([], "EXEMPLAR"), (["tile"], "--border"), (["fill"], "--mask"), (["pbr"], "{map}"), (["equalize"], "--scale")],
 )
 def test_help_of_every_mode(mode: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*mode, "--help"]) == 0
-    assert expected in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert expected in text
+    # --seed and --quality only where something is drawn at random.
+    synthesizes = mode[:1] not in (["tile"], ["equalize"])
+    assert ("--seed" in text, "--quality" in text) == (synthesizes, synthesizes)
 
 
 def test_equalize_option_of_new_tile_and_pbr() -> None:

@@ -125,10 +125,15 @@ def test_blends_keep_the_pixel_optimization(bark64: np.ndarray, gravel64: np.nda
 
 
 def test_known_pixels_keep_the_pixel_optimization(bark64: np.ndarray) -> None:
-    from core import tileable_synthesizer
+    """The synthesized fill (the one run with known pixels) never finishes by correspondence."""
+    from core import fill_synthesizer
 
-    synth = tileable_synthesizer(bark64, config=dataclasses.replace(FINISH, width=64, height=64), seed=0)
-    assert not any(lv.finish for lv in synth.levels)
+    hole = np.zeros((64, 64), np.float32)
+    hole[20:40, 24:44] = 1.0
+    config = dataclasses.replace(FINISH, width=64, height=64)
+    assert Synthesizer([bark64], config=config, seed=0).levels[-1].finish  # without known pixels it would
+    synth = fill_synthesizer(bark64, hole, config=config, seed=0)
+    assert synth.known is not None and not any(lv.finish for lv in synth.levels)
 
 
 def test_correspondence_levels_are_validated() -> None:

@@ -110,11 +110,22 @@ def test_seed_out_of_range(seed: object) -> None:
         Synthesizer([GOOD], seed=seed)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("job", "run"), [("make tileable", make_tileable), ("fill", fill)])
-def test_too_small_for_tile_or_fill_says_what_the_image_needs(job: str, run: object) -> None:
-    small = np.random.default_rng(0).random((12, 15, 4)).astype(np.float32)
+@pytest.mark.parametrize(
+    ("job", "run", "least", "shape"),
+    [
+        ("make tileable", make_tileable, 32, (12, 15)),
+        ("make tileable", make_tileable, 32, (31, 64)),  # one side short is enough to refuse
+        ("fill", fill, 16, (12, 15)),
+    ],
+)
+def test_too_small_for_tile_or_fill_says_what_the_image_needs(
+    job: str, run: object, least: int, shape: tuple[int, int]
+) -> None:
+    h, w = shape
+    small = np.random.default_rng(0).random((h, w, 4)).astype(np.float32)
     small[4:8, 4:8, 3] = 0.0  # a transparent hole for fill
-    with pytest.raises(InvalidExemplarError, match=rf"image is 15x12 pixels; {job} needs an image of at least 16x16"):
+    message = rf"image is {w}x{h} pixels; {job} needs an image of at least {least}x{least}"
+    with pytest.raises(InvalidExemplarError, match=message):
         run(small)  # type: ignore[operator]
 
 

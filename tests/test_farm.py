@@ -94,12 +94,13 @@ def test_openjd_runs_two_textures_locally(folder: Path) -> None:
         assert bark.size == (48, 32)
 
 
-def test_openjd_runs_tile_and_pbr_rows(folder: Path) -> None:
+def test_openjd_runs_tile_equalize_and_pbr_rows(folder: Path) -> None:
     with Image.open(folder / "bark.png") as bark, Image.open(folder / "gravel_gray.png") as gravel:
         bark.resize((48, 48)).save(folder / "bark48.png")
         gravel.convert("L").resize((48, 48)).save(folder / "rough48.png")
     rows: list[dict[str, object]] = [
-        {"job": "tile", "inputs": ["bark48.png"], "output": "out/bark_tileable.png", "quality": "draft"},
+        {"job": "tile", "inputs": ["bark48.png"], "output": "out/bark_tileable.png"},  # no seed, no quality
+        {"job": "equalize", "inputs": ["bark48.png"], "output": "out/bark_flat.png", "scale": 0.25},
         {
             "job": "pbr",
             "inputs": ["color=bark48.png,roughness=rough48.png"],
@@ -110,9 +111,17 @@ def test_openjd_runs_tile_and_pbr_rows(folder: Path) -> None:
     ]
     result = run_job(folder, rows)
     assert result.returncode == 0, result.stdout
-    for name, size in [("bark_tileable.png", (48, 48)), ("color/bark.png", (32, 32)), ("roughness/bark.png", (32, 32))]:
+    sizes = {
+        "bark_tileable.png": (48, 48),
+        "bark_flat.png": (48, 48),
+        "color/bark.png": (32, 32),
+        "roughness/bark.png": (32, 32),
+    }
+    for name, size in sizes.items():
         with Image.open(folder / "out" / name) as image:
             assert image.size == size, name
+    (command,) = [line for line in result.stdout.splitlines() if "gass row 1: " in line]
+    assert "out/bark_tileable.png" in command and "--seed" not in command  # tile draws nothing at random
 
 
 def test_a_failing_task_reports_one_line_and_keeps_the_other_output(folder: Path) -> None:
@@ -166,6 +175,17 @@ def test_manifest_elsewhere_points_back_at_the_images(folder: Path) -> None:
     assert rows[0] == {"job": "tile", "inputs": ["../bark.png"], "output": "out/bark.png", "seed": 0}
 
 
+@pytest.mark.parametrize("job", ["tile", "equalize"])
+@pytest.mark.parametrize("option", [["--size", "1024"], ["--quality", "high"]])
+def test_manifest_refuses_size_and_quality_for_the_one_image_jobs(
+    folder: Path, job: str, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert manifest.main([str(folder), "--job", job, *option]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"gass: error: {option[0]} does not apply to {job}")
+    assert not (folder / "manifest.json").exists()
+
+
 def test_manifest_of_a_folder_without_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert manifest.main([str(tmp_path)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
@@ -197,6 +217,16 @@ def test_row_arguments() -> None:
         "--regularity",
         "0.5",
     ]
+
+
+@pytest.mark.parametrize(("job", "seeded"), [("new", True), ("fill", True), ("pbr", True), ("tile", False),
+                                            ("equalize", False)])  # fmt: skip
+def test_only_the_jobs_that_draw_at_random_get_a_seed(job: str, seeded: bool) -> None:
+    args = run_row.row_args({"job": job, "inputs": ["a.png"], "output": "o_{seed}.png", "seed": 4}, 1, 3, "0-9")
+    assert args[:4] == [job, "a.png", "-o", "o_7.png"]
+    assert ("--seed" in args) == seeded
+    if seeded:
+        assert args[args.index("--seed") + 1] == "7"
 
 
 def test_output_folders_are_made_per_map_kind() -> None:

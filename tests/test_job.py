@@ -8,7 +8,8 @@ import pytest
 from conftest import load_exemplar
 from core import InvalidConfigError, InvalidExemplarError, MapSet
 from core.config import BORDER_RANGE, DEFAULT_BORDER, SynthesisConfig
-from core.job import JOB_KINDS, Job, JobSettings
+from core.job import IMAGE_JOBS, JOB_KINDS, Job, JobSettings, min_image_side
+from core.seamless import MIN_SIDE as SEAMLESS_MIN_SIDE
 
 BARK = load_exemplar("bark", 32)
 SMALL = JobSettings(quality="draft", width=24, height=16, seed=1)
@@ -46,9 +47,15 @@ def test_bad_settings_name_the_setting(settings: dict[str, object], message: str
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda: Job("tileable", (BARK,)), InvalidConfigError, "job is 'tileable'; allowed: new, pbr, tile, fill"),
+        (
+            lambda: Job("tileable", (BARK,)),
+            InvalidConfigError,
+            "job is 'tileable'; allowed: new, pbr, tile, fill, equalize",
+        ),
         (lambda: Job("new", ()), InvalidExemplarError, "no exemplars"),
         (lambda: Job("tile", (BARK, BARK)), InvalidExemplarError, "make tileable takes one image, not 2"),
+        (lambda: Job("equalize", (BARK, BARK)), InvalidExemplarError, "equalize lighting takes one image, not 2"),
+        (lambda: Job("equalize", (BARK,), mask=BARK), InvalidConfigError, "a mask is for fill, not for equalize"),
         (lambda: Job("new", (BARK,), mask=BARK), InvalidConfigError, "a mask is for fill, not for synthesize"),
         (lambda: Job("new", (BARK,), weights=(1.0, 2.0)), InvalidExemplarError, "weights has 2 values for 1 exemplars"),
         (lambda: Job("pbr", (BARK,)), InvalidExemplarError, "a PBR job takes map sets"),
@@ -65,9 +72,24 @@ def test_bad_jobs_are_refused_when_described(make: object, error: type[Exception
 
 
 def test_tile_and_fill_take_the_image_size_and_say_what_it_needs() -> None:
-    assert Job("tile", (BARK[:, :20],), SMALL).config().width == 20
+    wide = np.concatenate([BARK, BARK], axis=1)  # 64x32
+    config = Job("tile", (wide,), SMALL).config()
+    assert (config.width, config.height) == (64, 32)
     with pytest.raises(InvalidExemplarError, match=r"bark\.png is 12x12 pixels; fill needs an image of at least 16x16"):
         Job("fill", (BARK[:12, :12],), SMALL, names=("bark.png",)).config()
+    with pytest.raises(InvalidExemplarError, match=r"bark\.png is 20x32 pixels; make tileable needs .* at least 32x32"):
+        Job("tile", (BARK[:, :20],), SMALL, names=("bark.png",)).task()
+    Job("equalize", (BARK[:4, :3],), SMALL).config()  # equalize takes any image of 2x2 or more
+    with pytest.raises(InvalidExemplarError, match=r"image is 1x4 pixels; equalize lighting needs .* at least 2x2"):
+        Job("equalize", (BARK[:4, :1],), SMALL).task()
+
+
+def test_least_image_side_per_job() -> None:
+    assert IMAGE_JOBS == ("tile", "fill", "equalize")  # the jobs that change one image and keep its size
+    assert min_image_side("tile", SMALL) == SEAMLESS_MIN_SIDE == 32
+    assert min_image_side("equalize", SMALL) == 2
+    assert min_image_side("fill", SMALL) == SMALL.config().min_image_side
+    assert min_image_side("fill", JobSettings(quality="high")) == JobSettings(quality="high").config().min_image_side
 
 
 def test_one_entry_point_runs_every_kind() -> None:
@@ -78,20 +100,24 @@ def test_one_entry_point_runs_every_kind() -> None:
         "pbr": Job("pbr", (MapSet({"color": BARK, "height": BARK[:, :, :1]}),), SMALL),
         "tile": Job("tile", (BARK,), SMALL),
         "fill": Job("fill", (BARK,), SMALL, mask=hole),
+        "equalize": Job("equalize", (BARK,), SMALL),
     }
     assert tuple(jobs) == JOB_KINDS
     shapes = {}
     for kind, job in jobs.items():
-        synth = job.task()
-        synth.run()
-        out = synth.results()
-        assert tuple(out) == job.output_keys()
+        task = job.task()
+        steps = list(task.steps())
+        assert len(steps) == task.total_steps and steps[-1].fraction == pytest.approx(1.0)
+        out = task.results()
+        assert tuple(out) == job.output_keys() == tuple(task.output_slices())
+        assert task.result.shape[:2] == task.size[::-1] and task.result.shape[2] == task.channels
         shapes[kind] = {key: image.shape for key, image in out.items()}
     assert shapes == {
         "new": {"": (16, 24, 3)},
         "pbr": {"color": (16, 24, 3), "height": (16, 24, 1)},
         "tile": {"": (32, 32, 3)},
         "fill": {"": (32, 32, 3)},
+        "equalize": {"": (32, 32, 3)},
     }
 
 

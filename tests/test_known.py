@@ -1,4 +1,4 @@
-"""Known pixels: the mask helpers, make-tileable and fill."""
+"""Known pixels: the mask helpers and the synthesized fill (make-tileable: tests/test_seamless.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ import numpy as np
 import pytest
 
 from conftest import load_exemplar
-from core import GassError, InvalidConfigError, InvalidExemplarError, SynthesisConfig
+from core import GassError, InvalidExemplarError, SynthesisConfig
 from core.known import (
     KnownRegion,
     erode,
     fill_region,
     free_corners,
     level_masks,
-    tileable_region,
     valid_corners,
     window_sum,
 )
-from core.metrics import seam_score
-from core.synth import fill, fill_synthesizer, make_tileable, tileable_synthesizer
+from core.synth import fill, fill_synthesizer
 from seeded import seeded
 
 # Width and height are replaced by the image's own size.
@@ -34,14 +32,6 @@ def _hole(h: int = 64, w: int = 64) -> np.ndarray:
     mask = np.zeros((h, w), np.float32)
     mask[h * 5 // 16 : h * 5 // 8, w * 3 // 8 : w * 11 // 16] = 1.0
     return mask
-
-
-def _band(h: int, w: int, border: float) -> np.ndarray:
-    """(H, W) bool, True in the band make_tileable may change (ceil(border x side) at each edge)."""
-    by, bx = int(np.ceil(border * h)), int(np.ceil(border * w))
-    band = np.ones((h, w), dtype=bool)
-    band[by : h - by, bx : w - bx] = False
-    return band
 
 
 # --- mask helpers ------------------------------------------------------------------------------
@@ -130,94 +120,14 @@ def test_level_masks_keep_full_size_and_shrink_coarse_levels() -> None:
     np.testing.assert_array_equal(v, expected)
 
 
-def test_regions_mark_the_band_and_the_hole() -> None:
+def test_fill_region_marks_the_hole() -> None:
     image = np.zeros((20, 30, 3), np.float32)
-    tile = tileable_region(image, 0.1)
-    np.testing.assert_array_equal(tile.known, ~_band(20, 30, 0.1))
-    assert tile.wrap and tile.valid.all()
-    assert tile.free_fraction == pytest.approx(1 - (16 * 24) / (20 * 30))
     mask = _hole(20, 30)
     hole = fill_region(image, mask)
     np.testing.assert_array_equal(hole.known, mask < 0.5)
     np.testing.assert_array_equal(hole.valid, hole.known)  # exemplar patches only from the known part
     assert not hole.wrap
-
-
-# --- make tileable ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("border", [0.1, 0.25])
-def test_make_tileable_keeps_the_interior_exactly(border: float) -> None:
-    image = load_exemplar("bark", 64)[:40, :48]  # not square: both axes have their own band
-    out = make_tileable(image, config=TINY, seed=0, border=border)
-    assert out.shape == image.shape and out.dtype == np.float32
-    band = _band(40, 48, border)
-    assert np.array_equal(out[~band], image[~band])
-    assert not np.array_equal(out[band], image[band])
-    assert np.all(np.isfinite(out)) and out.min() >= 0.0 and out.max() <= 1.0
-
-
-def test_make_tileable_of_bytes_keeps_the_bytes() -> None:
-    image = np.round(load_exemplar("gravel_gray", 48, grey=True) * 255).astype(np.uint8)[:, :, 0]
-    out = make_tileable(image, config=TINY, seed=1)
-    assert out.shape == (48, 48, 1) and out.dtype == np.float32
-    band = _band(48, 48, 0.1)
-    assert np.array_equal(np.round(out[:, :, 0] * 255).astype(np.uint8)[~band], image[~band])
-
-
-@seeded(alpha_error=("<", 0.1))
-def tileable_alpha(seed: int) -> dict[str, float]:
-    """Mean synthesized alpha in the band of a make-tileable run against the image's mean alpha."""
-    rgb = load_exemplar("bark", 48)
-    alpha = np.linspace(0.2, 1.0, 48 * 48, dtype=np.float32).reshape(48, 48, 1)
-    out = make_tileable(np.concatenate([rgb, alpha], axis=2), config=TINY, seed=seed)
-    band = _band(48, 48, 0.1)
-    assert out.shape == (48, 48, 4)
-    assert np.array_equal(out[~band, 3], alpha[~band, 0])
-    assert out[band, 3].min() >= 0.0 and out[band, 3].max() <= 1.0
-    return {"alpha_error": abs(float(out[band, 3].mean()) - float(alpha.mean()))}
-
-
-def test_make_tileable_synthesizes_alpha_in_the_band() -> None:
-    tileable_alpha.assert_holds(0)
-
-
-SEAM_CROPS = (("onyx_marble", 0), ("slate_rock", 0), ("onyx_marble", 40))
-
-
-def _seam_crop(name: str, offset: int) -> np.ndarray:
-    """A crop of an exemplar (at 1/4 scale) whose opposite edges clearly do not continue each other."""
-    return load_exemplar(name, 128)[offset : offset + 48, offset : offset + 48]
-
-
-@seeded(**{f"{name}+{offset}": ("<", 0.7) for name, offset in SEAM_CROPS})
-def tileable_seam(seed: int) -> dict[str, float]:
-    """Seam score after make-tileable over the score before, per crop (about 1 / 3 when the seam is gone).
-
-    A seamless 48 px texture scores 0.7 to 2.1 by itself (tests/test_synth.py), so the ratio spreads:
-    0.22 to 0.57 over seeds 0-23 (40 seeds gave 0.56 at most), against 1 for the crop untouched.
-    """
-    figures = {}
-    for name, offset in SEAM_CROPS:
-        crop = _seam_crop(name, offset)
-        figures[f"{name}+{offset}"] = seam_score(make_tileable(crop, config=TINY, seed=seed)) / seam_score(crop)
-    return figures
-
-
-@pytest.mark.parametrize(("name", "offset"), SEAM_CROPS)
-def test_the_crops_have_a_seam(name: str, offset: int) -> None:
-    assert seam_score(_seam_crop(name, offset)) > 2.0  # measured 2.5 to 3.6 (about 1 = seamless)
-
-
-def test_make_tileable_removes_the_seam() -> None:
-    tileable_seam.assert_holds(0)
-
-
-def test_make_tileable_is_deterministic() -> None:
-    crop = load_exemplar("slate_rock", 128)[:48, :48]
-    a = make_tileable(crop, config=TINY, seed=3)
-    assert np.array_equal(a, make_tileable(crop, config=TINY, seed=3))
-    assert not np.array_equal(a, make_tileable(crop, config=TINY, seed=4))
+    assert hole.free_fraction == pytest.approx(float((mask > 0.5).mean()))
 
 
 # --- fill -------------------------------------------------------------------------------------
@@ -369,13 +279,6 @@ def test_fill_progress_is_monotonic_with_full_size_previews() -> None:
     assert synth.finished and synth.result.shape == (64, 64, 4)
 
 
-def test_tileable_progress_reaches_one() -> None:
-    synth = tileable_synthesizer(load_exemplar("bark", 48), config=TINY, seed=0)
-    fractions = [p.fraction for p in synth.steps()]
-    assert all(b >= a for a, b in itertools.pairwise(fractions)) and fractions[-1] == pytest.approx(1.0)
-    assert synth.preview().shape == (48, 48, 3)
-
-
 # --- errors -----------------------------------------------------------------------------------
 
 IMAGE = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
@@ -410,20 +313,6 @@ def test_fill_needs_a_patch_outside_the_mask() -> None:
         fill(load_exemplar("bark", 64), mask, config=TINY)
 
 
-@pytest.mark.parametrize("border", [0.0, 0.01, 0.41, 0.5, -0.1])
-def test_border_out_of_range(border: float) -> None:
-    with pytest.raises(InvalidConfigError, match=rf"border is {border!r}; allowed: 0.02 to 0.4"):
-        make_tileable(IMAGE, config=TINY, border=border)
-
-
-def test_nan_anywhere_stops_make_tileable() -> None:
-    image = IMAGE.copy()
-    image[0, 0] = np.inf  # in the band
-    with pytest.raises(InvalidExemplarError, match="1 pixels with NaN or infinite"):
-        make_tileable(image, config=TINY)
-
-
 def test_known_region_errors_are_gass_errors() -> None:
-    for call in (lambda: fill(IMAGE, None, config=TINY), lambda: make_tileable(IMAGE, config=TINY, border=1.0)):
-        with pytest.raises(GassError):
-            call()
+    with pytest.raises(GassError):
+        fill(IMAGE, None, config=TINY)

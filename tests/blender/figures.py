@@ -1,9 +1,11 @@
-"""Seed-dependent figures of the Blender tests, measured on the engine alone.
+"""Figures of the Blender tests, measured on the engine alone.
 
 The Blender tests run one seed through the real add-on. What they assert about the texture (its
-spread, its mean colour, its seam) comes from the engine, so the margins of their limits are
-measured here on the same exemplar pixels, sizes, presets and seeds 0-23 without Blender
+spread, its mean colour) comes from the engine, so the margins of their limits are measured here
+on the same exemplar pixels, sizes, presets and seeds 0-23 without Blender
 (``python tests/seeded.py --only blender``). The tests read the limits from these checks.
+Make-tileable draws nothing at random: its one figure is a plain function with a limit beside the
+value it measures (:data:`TILEABLE_ONYX_LIMIT`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from PIL import Image
 from conftest import DATA, load_exemplar
 from core import SynthesisConfig, synthesize
 from core.metrics import seam_score
-from core.synth import fill, make_tileable
+from core.seamless import make_tileable
+from core.synth import fill
 from seeded import seeded
 
 
@@ -79,12 +82,16 @@ def render_control(seed: int) -> dict[str, float]:
     return {"flipped": float(np.corrcoef(out.ravel(), out[::-1].ravel())[0, 1])}
 
 
-@seeded(after_over_before=("<", 0.6))
-def tileable_onyx(seed: int) -> dict[str, float]:
-    """Make Tileable (draft, border 0.125) on the onyx crop: seam score after over before."""
+#: Limit of :func:`tileable_onyx`. Measured (deterministic, no seed): 0.4491 on the float crop, 0.4495
+#: with the crop and the result stored as 8-bit sRGB as in Blender (before 3.08, after 1.38); borders
+#: 0.05 to 0.3 give 0.40 to 0.54. Limit 0.6: margin 25 % over the measured 0.45.
+TILEABLE_ONYX_LIMIT = 0.6
+
+
+def tileable_onyx() -> float:
+    """Make Tileable (border 0.125) on the onyx crop: seam score after over before (1: untouched)."""
     crop = seam_crop()
-    out = make_tileable(crop, config=draft(64, 64), seed=seed, border=0.125)
-    return {"after_over_before": seam_score(out) / seam_score(crop)}
+    return seam_score(make_tileable(crop, border=0.125)) / seam_score(crop)
 
 
 @seeded(range=(">", 0.05))

@@ -241,7 +241,7 @@ def test_output_in_a_read_only_folder_is_refused_before_the_run(
     one_error(code, err, "not writable")
 
 
-@pytest.mark.parametrize("mode", ["synth", "tile", "fill-mask"])
+@pytest.mark.parametrize("mode", ["synth", "tile", "fill-mask", "equalize"])
 def test_output_equal_to_an_input_is_refused(
     gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
 ) -> None:
@@ -252,8 +252,10 @@ def test_output_equal_to_an_input_is_refused(
         "synth": [str(src), "-o", str(tmp_path / "." / "photo.png")],  # another spelling of the same path
         "tile": ["tile", str(src), "-o", str(src)],
         "fill-mask": ["fill", str(scene.dir / "bark64.png"), "--mask", str(src), "-o", str(src)],
+        "equalize": ["equalize", str(src), "-o", str(src)],
     }[mode]
-    code, err = run(gass, capsys, *argv, "--quality", "draft")
+    quality = [] if mode in ("tile", "equalize") else ["--quality", "draft"]  # nothing to choose for these
+    code, err = run(gass, capsys, *argv, *quality)
     one_error(code, err, "is the input file")
     assert src.read_bytes() == original
 
@@ -378,19 +380,31 @@ def test_fill_without_a_mask_does_not_talk_about_a_mask(bpy: ModuleType, scene: 
     assert "the mask" not in message.lower()
 
 
-@pytest.mark.parametrize("side", [12, 15])
-@pytest.mark.parametrize("job", ["make_tileable", "fill"])
-def test_tile_or_fill_on_a_too_small_image_says_what_the_image_needs(
-    bpy: ModuleType, scene: Scene, side: int, job: str
+@pytest.mark.parametrize(
+    ("job", "side", "least"),
+    [
+        ("make_tileable", 12, 32),
+        ("make_tileable", 31, 32),  # core.seamless.MIN_SIDE, not fill's 16
+        ("fill", 12, 16),
+        ("fill", 15, 16),
+        ("equalize_lighting", 1, 2),
+    ],
+)
+def test_one_image_job_on_a_too_small_image_says_what_the_image_needs(
+    bpy: ModuleType, scene: Scene, job: str, side: int, least: int
 ) -> None:
     small = bpy.data.images.new("small", side, side, alpha=True)
     s = scene.settings
     s.source, s.quality = small, "draft"
+    names = {im.name for im in bpy.data.images}
     with pytest.raises(RuntimeError) as info:
         getattr(bpy.ops.gass, job)()
-    what = "make tileable" if job == "make_tileable" else "fill"
-    assert f"Image 'small' is {side}x{side} pixels; {what} needs an image of at least 16x16" in str(info.value)
+    what = {"make_tileable": "make tileable", "fill": "fill", "equalize_lighting": "equalize lighting"}[job]
+    assert f"Image 'small' is {side}x{side} pixels; {what} needs an image of at least {least}x{least}" in str(
+        info.value
+    )
     assert "width is" not in str(info.value) and "exemplars need" not in str(info.value)
+    assert {im.name for im in bpy.data.images} == names
 
 
 def test_report_says_linked_when_blender_4_had_nodes_off(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:

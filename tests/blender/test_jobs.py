@@ -1,7 +1,8 @@
-"""The other jobs in real Blender: PBR sets, make tileable, fill; operators, sessions, cancel, CLI."""
+"""The other jobs in real Blender: PBR sets, make tileable, fill, equalize; operators, sessions, cancel, CLI."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -121,7 +122,7 @@ def test_pbr_into_a_bare_material_adds_linked_nodes_and_revert_removes_them(
     assert tree_state(bare) == tree and obj.active_material == bare
 
 
-def test_make_tileable_keeps_the_interior_and_replaces_the_image_in_the_material(
+def test_make_tileable_cuts_the_image_and_replaces_it_in_the_material(
     bpy: ModuleType, gass: ModuleType, scene: Scene
 ) -> None:
     _, mat = scene.plane()
@@ -130,17 +131,66 @@ def test_make_tileable_keeps_the_interior_and_replaces_the_image_in_the_material
     node.image = source
     before = pixels_of(source).copy()
     s = scene.settings
-    s.source, s.border, s.quality, s.seed = source, 0.125, "draft", 3
+    s.source, s.border = source, 0.125
     assert bpy.ops.gass.make_tileable() == {"FINISHED"}
     out = node.image
     assert out is not source and out.name == "onyx tileable" and tuple(out.size) == (64, 64)
     assert np.array_equal(pixels_of(source), before)
     a, b = engine_view(out), engine_view(source)
-    assert np.array_equal(a[8:56, 8:56], b[8:56, 8:56])  # outside the 8 px band: bit for bit
-    assert not np.array_equal(a[:8], b[:8])
+    # The engine's make_tileable of the pixels Blender holds, stored in the byte image (to within rounding).
+    expected = gass.core.seamless.make_tileable(b[:, :, :3], border=0.125)
+    assert np.abs(a[:, :, :3] - expected).max() <= 0.5 / 255 + 1e-6
     assert seam_score(b[:, :, :3]) > 2.0  # the input has a clear seam
     ratio = seam_score(a[:, :, :3]) / seam_score(b[:, :, :3])
-    figures.tileable_onyx.assert_within({"after_over_before": ratio}, "Blender, seed 3")  # and it is gone
+    print(f"make tileable, onyx crop: seam after / before {ratio:.4f} (limit {figures.TILEABLE_ONYX_LIMIT})")
+    assert ratio < figures.TILEABLE_ONYX_LIMIT  # and it is gone
+    assert ratio == pytest.approx(figures.tileable_onyx(), abs=0.01)  # the engine's figure, to 8-bit rounding
+
+
+@pytest.mark.parametrize("name", ["bark64.png", "bark64_alpha.png"])
+def test_equalize_lighting_makes_a_new_image_and_leaves_the_source(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, name: str
+) -> None:
+    """The scripting contract (README): s.source, s.equalize_scale, bpy.ops.gass.equalize_lighting(); headless,
+    so execute() runs the job synchronously."""
+    _, mat = scene.plane()
+    source = scene.load(name)
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = source
+    before, names = pixels_of(source).copy(), {im.name for im in bpy.data.images}
+    s = scene.settings
+    s.source, s.equalize_scale = source, 0.25
+    assert bpy.ops.gass.equalize_lighting() == {"FINISHED"}
+    stem = name.removesuffix(".png")
+    assert {im.name for im in bpy.data.images} - names == {f"{stem} equalized"}
+    out = bpy.data.images[f"{stem} equalized"]
+    assert tuple(out.size) == (64, 64) and out.packed_file is not None and node.image == out
+    assert np.array_equal(pixels_of(source), before) and not source.is_dirty  # the source only read
+    a, b = engine_view(out), engine_view(source)
+    channels = 4 if name == "bark64_alpha.png" else 3
+    expected = gass.core.equalize.equalize_lighting(b[:, :, :channels], 0.25)
+    assert np.abs(a[:, :, :channels] - expected).max() <= 0.5 / 255 + 1e-6  # stored as bytes
+    assert np.array_equal(a[:, :, 3], b[:, :, 3])  # alpha as it was (1 for the opaque image)
+    assert not np.array_equal(a[:, :, :3], b[:, :, :3])
+
+
+@pytest.mark.parametrize("kind", ["tile", "equalize"])
+def test_quick_jobs_step_to_the_end_in_a_session(bpy: ModuleType, gass: ModuleType, scene: Scene, kind: str) -> None:
+    source = scene.load("bark64.png")
+    scene.settings.source = source
+    session = gass.session.SynthesisSession.from_context(bpy.context, kind)
+    assert session.runner.size == (64, 64) and not hasattr(session.runner, "config")
+    session.begin()
+    fractions = []
+    while session.step():
+        fractions.append(session.update().fraction)
+    snap = session.update()
+    assert snap.state is gass.runner.JobState.FINISHED and snap.fraction == 1.0
+    assert snap.steps == session.runner.total_steps == (5 if kind == "tile" else 1)
+    assert all(b >= a for a, b in itertools.pairwise(fractions))
+    out = session.finish()
+    assert out.name == f"bark64 {'tileable' if kind == 'tile' else 'equalized'}"
+    assert np.abs(pixels_of(out) - session.runner.output_pixels("")).max() <= 1 / 255
 
 
 def test_fill_with_a_mask_image_keeps_every_known_pixel(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
@@ -187,14 +237,17 @@ def test_fill_without_mask_or_alpha_is_refused_and_changes_nothing(
     assert {im.name for im in bpy.data.images} == names
 
 
-def test_cancelled_tileable_run_restores_the_node(bpy: ModuleType, gass: ModuleType, scene: Scene) -> None:
+@pytest.mark.parametrize("kind", ["tile", "equalize"])
+def test_cancelled_one_image_run_restores_the_node(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, kind: str
+) -> None:
     _, mat = scene.plane()
     source = scene.load("bark64.png")
     node = mat.node_tree.nodes.new("ShaderNodeTexImage")
     node.image = source
     scene.settings.source = source
     names, tree = {im.name for im in bpy.data.images}, tree_state(mat)
-    session = gass.session.SynthesisSession.from_context(bpy.context, "tile")
+    session = gass.session.SynthesisSession.from_context(bpy.context, kind)
     session.begin()
     session.step_for(0.0)
     assert node.image == session.image()
@@ -207,7 +260,7 @@ def test_cli_tile_fill_and_pbr(
 ) -> None:
     src = str(scene.dir / "bark64.png")
     fast = ["--quality", "draft", "--quiet"]
-    assert gass.cli.command(["tile", src, "-o", str(tmp_path / "t.png"), *fast]) == 0
+    assert gass.cli.command(["tile", src, "-o", str(tmp_path / "t.png"), "--quiet"]) == 0  # no quality to pick
     mask = bpy.data.images.new("m", 64, 64)
     m = np.zeros((64, 64, 4), dtype=np.float32)
     m[20:30, 20:30, :3] = 1.0
@@ -230,3 +283,33 @@ def test_cli_tile_fill_and_pbr(
     assert gass.cli.command(["pbr", f"color={src}", "-o", str(tmp_path / "no_placeholder.png"), *fast]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("gass: error:") and "{map}" in err[0]
+
+
+def test_cli_equalize_writes_the_equalized_image(
+    bpy: ModuleType, gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, out = scene.dir / "bark64.png", tmp_path / "flat.png"
+    names = {im.name for im in bpy.data.images}
+    assert gass.cli.command(["equalize", str(src), "-o", str(out), "--scale", "0.25"]) == 0
+    err = capsys.readouterr().err
+    assert "equalized the lighting" in err and f"gass: wrote {out}" in err
+    assert {im.name for im in bpy.data.images} == names  # temporary datablocks removed
+    written, source = bpy.data.images.load(str(out)), scene.load("bark64.png")
+    assert tuple(written.size) == (64, 64)
+    expected = gass.core.equalize.equalize_lighting(engine_view(source)[:, :, :3], 0.25)
+    assert np.abs(engine_view(written)[:, :, :3] - expected).max() <= 0.5 / 255 + 1e-6
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["tile", "SRC", "--seed", "3"], ["equalize", "SRC", "--seed", "3"], ["equalize", "SRC", "--quality", "high"]],
+)
+def test_cli_quick_jobs_refuse_seed_and_quality(
+    gass: ModuleType, scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    out = tmp_path / "o.png"
+    args = [str(scene.dir / "bark64.png") if a == "SRC" else a for a in argv]
+    assert gass.cli.command([*args, "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"gass: error: unrecognized arguments: {' '.join(argv[2:])}"), err
+    assert not out.exists()

@@ -17,6 +17,7 @@ OPERATORS = {
     "gass.synthesize_pbr",
     "gass.make_tileable",
     "gass.fill",
+    "gass.equalize_lighting",
     "gass.maps_from_material",
     "gass.map_add",
     "gass.map_remove",
@@ -53,6 +54,24 @@ def test_scene_settings_defaults(bpy: ModuleType, gass: ModuleType, scene: objec
     assert (s.width, s.height, s.seed, s.quality) == (defaults.width, defaults.height, 0, "standard")
     assert s.job_kind == "new" and s.border == pytest.approx(gass.core.config.DEFAULT_BORDER)
     assert len(s.exemplars) == 0
+
+
+def test_every_job_has_a_tab_and_an_operator(bpy: ModuleType, gass: ModuleType, scene: object) -> None:
+    s = bpy.context.scene.gass
+    kinds = tuple(item.identifier for item in s.bl_rna.properties["job_kind"].enum_items)
+    assert kinds == gass.core.job.JOB_KINDS and "equalize" in kinds
+    assert set(gass.panel._OPERATORS) == set(kinds)
+    assert {op for op, _ in gass.panel._OPERATORS.values()} <= OPERATORS
+    assert gass.panel._OPERATORS["equalize"][0] == "gass.equalize_lighting"
+    scale = s.bl_rna.properties["equalize_scale"]
+    assert s.equalize_scale == pytest.approx(gass.core.equalize.DEFAULT_SCALE)
+    assert (scale.hard_min, scale.hard_max) == pytest.approx(gass.core.equalize.SCALE_RANGE)
+    try:
+        s.job_kind, s.equalize = "equalize", True
+        assert s.job_kind == "equalize"
+        assert not s.job_settings().equalize  # the job itself: its input is not equalized first as well
+    finally:
+        s.job_kind, s.equalize = "new", False
 
 
 def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> None:
