@@ -39,7 +39,7 @@ from .config import (
     MIN_OUTPUT_SIDE,
     OPTIMIZERS,
     QUALITIES,
-    REGULARITY_RANGE,
+    REGULARITIES,
     SynthesisConfig,
     check_seed,
 )
@@ -56,12 +56,12 @@ if TYPE_CHECKING:
 #: The job kinds named by the first argument; without one, "new".
 MODES: tuple[str, ...] = JOB_KINDS
 
-#: The jobs that synthesize (seed, quality, optimizer and regularity apply).
+#: The jobs that synthesize (seed, quality and optimizer apply).
 SYNTHESIS_KINDS = ("new", "pbr", "fill")
 
 #: Largest --seed (the Blender panel's limit too).
 
-#: Allowed range of --regularity (SynthesisConfig.spectrum_weight) and --border.
+#: Allowed range of --border.
 
 #: Exit codes: bad input, the synthesis failed, Ctrl-C, SIGTERM.
 EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 1, 130, 143
@@ -224,14 +224,6 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
         parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
         parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
         parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
-        parser.add_argument(
-            "--regularity",
-            type=ranged("regularity", *REGULARITY_RANGE),
-            default=0.0,
-            metavar="W",
-            help="pull toward the exemplar's Fourier spectrum (0-10, default 0; try 0.5 for dot grids, quilting, "
-            "tiles)",
-        )
     parser.add_argument(
         "--bits",
         type=int,
@@ -249,6 +241,15 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
             metavar="SCALE",
             help="take large-scale lighting out of the inputs first (pbr: the colour map); variation slower than "
             f"SCALE x the short side is lighting ({SCALE_RANGE[0]}-{SCALE_RANGE[1]}, default {DEFAULT_SCALE})",
+        )
+    if kind in ("new", "pbr"):
+        parser.add_argument(
+            "--regularity",
+            choices=REGULARITIES,
+            default="auto",
+            help="auto (default): an exemplar whose elements sit on a lattice (tiles, bricks shot straight on, "
+            "studs, quilting) is synthesized on it, joints straight; off: never; on: whenever any lattice can be "
+            "found",
         )
     if kind == "new":
         parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
@@ -271,7 +272,8 @@ def parse(argv: Sequence[str], prog: str = "python -m core") -> argparse.Namespa
             return 0
         lines = [line for line in captured.getvalue().splitlines() if line.strip()]
         message = lines[-1].split("error: ", 1)[-1] if lines else "bad arguments"
-        print(f"gass: error: {message} (see {prog} --help)", file=sys.stderr)
+        where = prog if kind == "new" else f"{prog} {kind}"
+        print(f"gass: error: {message} (see {where} --help)", file=sys.stderr)
         return 2
     args.kind = kind
     return args
@@ -287,7 +289,7 @@ def settings_from_args(args: argparse.Namespace) -> JobSettings:
         height=height,
         seed=getattr(args, "seed", 0),
         optimizer=getattr(args, "optimizer", None),
-        regularity=float(getattr(args, "regularity", 0.0)),
+        regularity=getattr(args, "regularity", "auto"),
         alpha=bool(getattr(args, "alpha", False)),
         border=float(getattr(args, "border", DEFAULT_BORDER)),
         equalize=getattr(args, "equalize", None) is not None,

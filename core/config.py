@@ -20,13 +20,18 @@ OptimizerName = Literal["gradient", "adam", "cg", "lbfgs"]
 QualityName = Literal["draft", "standard", "high"]
 
 OPTIMIZERS: tuple[str, ...] = ("gradient", "adam", "cg", "lbfgs")
+RegularityName = Literal["auto", "off", "on"]
+#: Regularity: synthesize on the exemplar's lattice when it has one (auto), never (off), or whenever one
+#: can be found at all (on).
+REGULARITIES: tuple[str, ...] = ("auto", "off", "on")
 QUALITIES: tuple[str, ...] = ("draft", "standard", "high")
 
 MIN_OUTPUT_SIDE = 16
 MAX_OUTPUT_SIDE = 16384
 #: Seeds are whole numbers from 0 to this (Blender's integer properties hold no more).
 MAX_SEED = 2**31 - 1
-#: Regularity (the spectrum term's weight) and make-tileable's band, as fractions of each side.
+#: The spectrum term's weight (``spectrum_weight``, an expert setting) and make-tileable's band, as
+#: fractions of each side.
 REGULARITY_RANGE = (0.0, 10.0)
 BORDER_RANGE = (0.02, 0.4)
 DEFAULT_BORDER = 0.1
@@ -93,6 +98,15 @@ class SynthesisConfig:
         Strength of the Fourier spectrum term relative to the sliced term's
         gradient, 0 to 10 (default 0: off). Restores long-range regularity
         of periodic layouts (dot grids, quilting, tiles).
+    regularity:
+        "auto" (default): a single exemplar whose autocorrelation shows a
+        lattice (:func:`core.lattice.detect_lattice`: tiles, bricks shot
+        straight on, studs, quilting) is synthesized on it, by lattice-aligned
+        quilting, so joints stay straight and the result still tiles; every
+        other exemplar by the style-space ascent. "off": always the ascent.
+        "on": the lattice whenever any pair of autocorrelation peaks can be
+        one, however weak (an error if none). Blends of several exemplars and
+        fill always take the ascent.
     coherence_every:
         Iterations between nearest-patch searches (and spectrum projections), 1 to 100 (default 10).
     coherence_stride:
@@ -140,6 +154,7 @@ class SynthesisConfig:
     correspondence_levels: int = 0
     coherence_weight: float = 0.5
     spectrum_weight: float = 0.0
+    regularity: RegularityName = "auto"
     coherence_every: int = 10
     coherence_stride: int = 3
     optimizer: OptimizerName = "adam"
@@ -192,6 +207,8 @@ class SynthesisConfig:
         _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
         _check_range("memory_budget_mb", self.memory_budget_mb, *MEMORY_BUDGET_RANGE)
+        if self.regularity not in REGULARITIES:
+            raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
         if self.optimizer not in OPTIMIZERS:
             raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
         if self.coarsest_size < self.patch_size * 2:

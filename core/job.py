@@ -26,7 +26,7 @@ from .config import (
     MIN_OUTPUT_SIDE,
     OPTIMIZERS,
     QUALITIES,
-    REGULARITY_RANGE,
+    REGULARITIES,
     SynthesisConfig,
     check_seed,
 )
@@ -88,7 +88,8 @@ class JobSettings:
     optimizer:
         One of :data:`core.config.OPTIMIZERS`, or None for the preset's (default).
     regularity:
-        Pull toward the exemplar's Fourier spectrum, :data:`REGULARITY_RANGE` (default 0).
+        "auto" (default), "off" or "on": synthesize a regular exemplar on its lattice
+        (:attr:`SynthesisConfig.regularity`, :mod:`core.lattice`).
     alpha:
         Synthesize the exemplars' alpha channel too (new textures; default False).
     border:
@@ -114,7 +115,7 @@ class JobSettings:
     height: int = SynthesisConfig.height
     seed: int = 0
     optimizer: str | None = None
-    regularity: float = 0.0
+    regularity: str = "auto"
     alpha: bool = False
     border: float = DEFAULT_BORDER
     memory_budget_mb: int | None = None
@@ -128,7 +129,8 @@ class JobSettings:
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
         check_seed(self.seed)
-        _check_number("regularity", float(self.regularity), *REGULARITY_RANGE)
+        if self.regularity not in REGULARITIES:
+            raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
         _check_number("border", float(self.border), *BORDER_RANGE)
         _check_number("equalize_scale", float(self.equalize_scale), *SCALE_RANGE)
 
@@ -138,7 +140,7 @@ class JobSettings:
         overrides: dict[str, object] = {
             "width": int(width),
             "height": int(height),
-            "spectrum_weight": float(self.regularity),
+            "regularity": self.regularity,
             "synthesize_alpha": bool(self.alpha),
         }
         if self.optimizer is not None:

@@ -30,7 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import BORDER_RANGE
+from .errors import InvalidConfigError
 from .exemplars import as_float_image, check_finite, check_image_size
+from .lattice import find_lattice, torus_periods
+from .quilt import dp_cut
 from .resample import resize
 from .task import ImageTask
 
@@ -106,48 +110,23 @@ def _downsampled(image: np.ndarray) -> tuple[np.ndarray, int]:
     return small, f
 
 
-def _search(image: np.ndarray, low: int, high: int) -> int:
+def _search(image: np.ndarray, low: int, high: int, period: int = 0) -> int:
     """The overlap in low..high with the cheapest estimated cut: every overlap on a downsampled copy,
-    then the best three refined at full resolution within one coarse step."""
+    then the best three refined at full resolution within one coarse step.
+
+    ``period`` > 0 (the lattice's, along the cut's axis): only overlaps that leave a whole number of
+    periods, when there are any in low..high; they are few, so all are scored at full resolution.
+    """
+    side = image.shape[1]
+    if period > 0:
+        whole = [b for b in range(low, high + 1) if (side - b) % period == 0]
+        if whole:
+            return min(whole, key=lambda b: _overlap_score(_zone_cost(image, b)))
     small, f = _downsampled(image)
     coarse = range(max(1, low // f), max(1, high // f) + 1)
     ranked = sorted(coarse, key=lambda b: _overlap_score(_zone_cost(small, b)))
     fine = {b for b0 in ranked[:3] for b in range(max(low, b0 * f - f + 1), min(high, b0 * f + f - 1) + 1)}
     return min(sorted(fine) or [low], key=lambda b: _overlap_score(_zone_cost(image, b)))
-
-
-def _dp_cut(cost: np.ndarray, *, periodic: bool) -> np.ndarray:
-    """The cheapest top-to-bottom path through ``cost`` (H, B), moving at most one column per row.
-
-    Returns (H,) int: the path's column in each row. ``periodic``: the rows
-    wrap, so the path ends in the column it starts in (run again from the
-    first run's best end column, held at both ends).
-    """
-    h, b = cost.shape
-    inf = np.full(1, np.inf)
-
-    def run(start: int | None) -> tuple[np.ndarray, np.ndarray]:
-        total = cost[0].astype(np.float64)
-        if start is not None:
-            total = np.where(np.arange(b) == start, total, np.inf)
-        back = np.zeros((h, b), dtype=np.int8)
-        cols = np.arange(b)
-        for y in range(1, h):
-            stacked = np.stack([np.concatenate([inf, total[:-1]]), total, np.concatenate([total[1:], inf])])
-            move = np.argmin(stacked, axis=0)
-            back[y] = move - 1
-            total = stacked[move, cols] + cost[y]
-        return total, back
-
-    total, back = run(None)
-    end = int(np.argmin(total))
-    if periodic:
-        total, back = run(end)
-    path = np.empty(h, dtype=np.int64)
-    path[-1] = end
-    for y in range(h - 1, 0, -1):
-        path[y - 1] = path[y] + back[y, path[y]]
-    return path
 
 
 def _cut_columns(image: np.ndarray, overlap: int, *, periodic: bool) -> tuple[np.ndarray, float]:
@@ -159,7 +138,7 @@ def _cut_columns(image: np.ndarray, overlap: int, *, periodic: bool) -> tuple[np
     """
     w = image.shape[1]
     cost = _zone_cost(image, overlap)
-    path = _dp_cut(cost, periodic=periodic)
+    path = dp_cut(cost, periodic=periodic)
     out = image[:, : w - overlap].copy()
     from_copy = np.arange(overlap)[None, :] < path[:, None]
     out[:, :overlap] = np.where(from_copy[:, :, None], image[:, w - overlap :], image[:, :overlap])
@@ -184,11 +163,16 @@ def seamless_steps(image: np.ndarray, border: float) -> Generator[str, None, tup
     each of its four steps, returns (tile, (column cut, row cut))."""
     cuts = []
     work = image
+    # On a regular layout the tile holds whole periods of its lattice (when one fits the overlaps searched).
+    lattice = find_lattice(image, "auto")
+    periods = (torus_periods(lattice) or (0, 0)) if lattice is not None else (0, 0)
     for axis in (1, 0):
         # The row cut is the column cut of the transposed strip, whose rows (the columns) now wrap.
         turned = work if axis == 1 else np.ascontiguousarray(work.transpose(1, 0, 2))
         side = turned.shape[1]
-        overlap = _search(turned, *overlap_range(side, border))
+        low, high = overlap_range(side, border)
+        period = periods[1] if axis == 1 else periods[0]
+        overlap = _search(turned, low, high, period)
         word = "columns" if axis == 1 else "rows"
         yield f"tile: {word} repeat every {side - overlap} px"
         cut, cost = _cut_columns(turned, overlap, periodic=axis == 0)
@@ -198,7 +182,19 @@ def seamless_steps(image: np.ndarray, border: float) -> Generator[str, None, tup
     return work, (cuts[0], cuts[1])
 
 
-def _checked(image: object, name: str) -> np.ndarray:
+def _resized(tile: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """The tile resampled to the image's size (periodic cubic), clipped to [0, 1] when the image is
+    within it (cubic overshoots at hard edges: a cutout alpha would leave [0, 1])."""
+    out = resize(tile, image.shape[0], image.shape[1], periodic=True)
+    if image.min() >= 0.0 and image.max() <= 1.0:
+        out = np.clip(out, 0.0, 1.0)
+    return out
+
+
+def _checked(image: object, name: str, border: float) -> np.ndarray:
+    low, high = BORDER_RANGE
+    if not (np.isfinite(border) and low <= border <= high):
+        raise InvalidConfigError(f"border is {border!r}; allowed: {low} to {high} (fraction of each side)")
     img = as_float_image(image, name)
     check_finite(img, name)
     check_image_size(img.shape[1], img.shape[0], name, job="make tileable", min_side=MIN_SIDE)
@@ -220,7 +216,7 @@ def seamless_tile(image: object, border: float = 0.1, *, name: str = "image") ->
     -------
     The tile, (H - b', W - b, C) float32, and the two :class:`Cut` s (columns, then rows).
     """
-    steps = seamless_steps(_checked(image, name), border)
+    steps = seamless_steps(_checked(image, name, border), border)
     while True:
         try:
             next(steps)
@@ -230,19 +226,19 @@ def seamless_tile(image: object, border: float = 0.1, *, name: str = "image") ->
 
 def make_tileable(image: object, *, border: float = 0.1, keep_size: bool = True, name: str = "image") -> np.ndarray:
     """:func:`seamless_tile`, resampled back to the image's size when ``keep_size`` (periodic cubic)."""
-    img = _checked(image, name)
+    img = _checked(image, name, border)
     tile, _ = seamless_tile(img, border, name=name)
-    return resize(tile, img.shape[0], img.shape[1], periodic=True) if keep_size else tile
+    return _resized(tile, img) if keep_size else tile
 
 
 def seamless_task(image: object, border: float = 0.1, *, name: str = "image") -> ImageTask:
     """The make-tileable job as a stepping :class:`~core.task.ImageTask`: :func:`make_tileable` with
     ``keep_size`` in five steps (the image is checked now); the stages say the repeat found."""
-    img = _checked(image, name)
+    img = _checked(image, name, border)
 
     def work() -> Generator[str, None, np.ndarray]:
         tile, _ = yield from seamless_steps(img, border)
-        out = resize(tile, img.shape[0], img.shape[1], periodic=True)
+        out = _resized(tile, img)
         yield f"tile: {tile.shape[1]}x{tile.shape[0]} px resampled to {img.shape[1]}x{img.shape[0]}"
         return out
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,47 +26,13 @@ from .correspond import CoordinateMap, refine
 from .errors import InvalidExemplarError, MemoryBudgetError
 from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
 from .known import KnownRegion, LevelConstraints, fill_region, level_masks, valid_corners
+from .lattice import Lattice, find_lattice, fitted_size, lattice_quilt_steps, quilt_rows, torus_periods
 from .maps import MapSet, prepare_map_sets
 from .nearest import PatchMatcher
 from .optim import Optimizer, make_optimizer
 from .resample import resize
 from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a synthesis is, reported after every step.
-
-    Attributes
-    ----------
-    stage:
-        Human-readable stage, e.g. "level 3 of 9 (128x128)".
-    level, levels:
-        Current pyramid level (1 = coarsest) and their number.
-    iteration, iterations:
-        Iterations done at this level and planned for it.
-    fraction:
-        Overall fraction of the work done, 0 to 1, non-decreasing.
-    loss:
-        Style loss L = -S at the last evaluation (comparable within a level).
-    """
-
-    stage: str
-    level: int
-    levels: int
-    iteration: int
-    iterations: int
-    fraction: float
-    loss: float
-    _preview: Callable[[bool], np.ndarray] = field(repr=False, compare=False)
-
-    def preview(self, *, smooth: bool = True) -> np.ndarray:
-        """The current image at output size: (height, width, C) float32.
-
-        ``smooth=False`` enlarges coarse levels by nearest neighbour, several
-        times cheaper at large sizes (for live previews).
-        """
-        return self._preview(smooth)
+from .task import Progress
 
 
 @dataclass(frozen=True)
@@ -320,6 +286,10 @@ class Synthesizer:
                 f"{need / (1 << 30):.1f} GiB of memory; the budget (memory_budget_mb) is "
                 f"{self.config.memory_budget_mb / 1024:.1f} GiB. Choose a smaller size or raise the budget"
             )
+        # A regular single exemplar is quilted on its lattice (core.lattice) instead of optimized.
+        self.lattice: Lattice | None = None
+        if known is None and len(self.prepared.images) == 1:
+            self.lattice = find_lattice(self.prepared.images[0], self.config.regularity)
         # A map can only copy: blends keep the pixel optimization (the barycenter) to the end.
         finish = len(self.prepared.images) == 1 and known is None
         self.levels = plan_levels(self.config, [min(s[0], s[1]) for s in shapes], finish=finish)
@@ -393,8 +363,18 @@ class Synthesizer:
 
     @property
     def total_steps(self) -> int:
-        """Steps :meth:`steps` yields: the iterations (or correspondence passes) of every level."""
+        """Steps :meth:`steps` yields: the iterations (or correspondence passes) of every level, or the
+        rows of blocks and the final resampling on a lattice."""
+        if self.lattice is not None:
+            return quilt_rows(self.prepared.images[0].shape, self._lattice_size()) + 1
         return sum(level.iterations for level in self.levels)
+
+    def _lattice_size(self) -> tuple[int, int]:
+        """The torus the lattice quilt fills: whole periods nearest the output size."""
+        assert self.lattice is not None
+        periods = torus_periods(self.lattice)
+        assert periods is not None
+        return fitted_size(periods, self.config.height, self.config.width)
 
     @property
     def channels(self) -> int:
@@ -463,7 +443,11 @@ class Synthesizer:
         return noise.reshape(level.height, level.width, c).astype(np.float32)
 
     def steps(self) -> Generator[Progress, None, None]:
-        """Run the synthesis, yielding a :class:`Progress` after every iteration (or correspondence pass)."""
+        """Run the synthesis, yielding a :class:`Progress` after every iteration (or correspondence pass,
+        or row of lattice blocks)."""
+        if self.lattice is not None:
+            yield from self._lattice_steps()
+            return
         cfg = self.config
         rng = np.random.default_rng(self.seed)
         optimizer = make_optimizer(cfg.optimizer, learning_rate=cfg.learning_rate, resample_every=cfg.resample_every)
@@ -496,6 +480,40 @@ class Synthesizer:
         self.evaluations = optimizer.evaluations
         assert self._x is not None
         self._result = self._output(self._x)
+
+    def _lattice_steps(self) -> Generator[Progress, None, None]:
+        """Quilt on the exemplar's lattice (:mod:`core.lattice`), then resample to the output size."""
+        assert self.lattice is not None
+        cfg = self.config
+        exemplar = self.prepared.images[0]
+        size = self._lattice_size()
+        periods = torus_periods(self.lattice)
+        assert periods is not None
+        total = self.total_steps
+        fit = (
+            f"{self.lattice.describe()}; {size[1] // periods[1]}x{size[0] // periods[0]} periods of "
+            f"{periods[1]}x{periods[0]} px"
+        )
+        self._x = np.zeros((*size, exemplar.shape[2]), dtype=np.float32)
+        work = lattice_quilt_steps(exemplar, self.lattice, size, np.random.default_rng(self.seed), canvas=self._x)
+
+        def progress(stage: str, done: int) -> Progress:
+            return Progress(stage, 1, 1, done, total, done / total, 0.0, self.preview)
+
+        done = 0
+        while True:
+            try:
+                row = next(work)
+            except StopIteration:
+                break
+            done += 1
+            yield progress(f"{row} ({fit})", done)
+        x = self._x
+        if size != (cfg.height, cfg.width):
+            x = resize(x, cfg.height, cfg.width, periodic=True)
+        self._x = x
+        self._result = self._output(x)
+        yield progress(f"lattice: {size[1]}x{size[0]} fitted to {cfg.width}x{cfg.height}", total)
 
     def _start_image(
         self,

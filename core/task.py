@@ -15,11 +15,46 @@ equalize lighting, make tileable) alike::
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from .synth import Progress
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a synthesis is, reported after every step.
+
+    Attributes
+    ----------
+    stage:
+        Human-readable stage, e.g. "level 3 of 9 (128x128)".
+    level, levels:
+        Current pyramid level (1 = coarsest) and their number.
+    iteration, iterations:
+        Iterations done at this level and planned for it.
+    fraction:
+        Overall fraction of the work done, 0 to 1, non-decreasing.
+    loss:
+        Style loss L = -S at the last evaluation (comparable within a level).
+    """
+
+    stage: str
+    level: int
+    levels: int
+    iteration: int
+    iterations: int
+    fraction: float
+    loss: float
+    _preview: Callable[[bool], np.ndarray] = field(repr=False, compare=False)
+
+    def preview(self, *, smooth: bool = True) -> np.ndarray:
+        """The current image at output size: (height, width, C) float32.
+
+        ``smooth=False`` enlarges coarse levels by nearest neighbour, several
+        times cheaper at large sizes (for live previews).
+        """
+        return self._preview(smooth)
 
 
 class Task(Protocol):

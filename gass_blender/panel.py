@@ -130,6 +130,7 @@ class GASS_PT_main_base:
         if kind in ("new", "pbr", "fill"):  # tile and equalize draw nothing at random and have no presets
             col.prop(settings, "seed")
             col.prop(settings, "quality")
+        if kind in ("new", "pbr"):
             col.prop(settings, "regularity")
         if kind in ("new", "pbr", "tile"):
             col.prop(settings, "equalize")

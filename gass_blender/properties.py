@@ -40,7 +40,6 @@ from .core.config import (
     MAX_OUTPUT_SIDE,
     MAX_SEED,
     MIN_OUTPUT_SIDE,
-    REGULARITY_RANGE,
 )
 from .core.equalize import DEFAULT_SCALE, SCALE_RANGE
 from .core.job import JobSettings
@@ -60,6 +59,11 @@ JOB_ITEMS = [
     ("tile", "Tileable", "Make an existing image tile seamlessly, same size, in about a second"),
     ("fill", "Fill", "Fill a masked region of an image from its surroundings"),
     ("equalize", "Equalize", "Take large-scale lighting (a lit corner, a colour cast) out of a photo"),
+]
+REGULARITY_ITEMS = [
+    ("auto", "Auto", "On a lattice when the exemplar's elements sit on one (tiles, bricks, studs, quilting)"),
+    ("off", "Off", "Never on a lattice: for natural textures that only look regular"),
+    ("on", "On", "On the best lattice the exemplar shows, even a weak one"),
 ]
 MAP_ITEMS = [(k.name, k.label, f"{k.label} map" + (" (Non-Color data)" if k.data else "")) for k in MAP_KINDS.values()]
 
@@ -107,7 +111,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         height: int
         seed: int
         quality: str
-        regularity: float
+        regularity: str
         alpha: bool
         output_name: str
         equalize: bool
@@ -171,16 +175,11 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             max=MAX_SEED,
         )
         quality: EnumProperty(name="Quality", items=QUALITY_ITEMS, default="standard")
-        regularity: FloatProperty(
+        regularity: EnumProperty(
             name="Regularity",
-            description=(
-                "Pull toward the exemplar's Fourier spectrum: keeps grids of dots, quilting and tiles in a regular "
-                "layout (try 0.5). Leave at 0 for natural textures and photos with perspective"
-            ),
-            default=0.0,
-            min=REGULARITY_RANGE[0],
-            max=REGULARITY_RANGE[1],
-            soft_max=2.0,
+            items=REGULARITY_ITEMS,
+            default="auto",
+            description="Synthesize tiles, bricks, studs and quilting on their lattice, joints straight",
         )
         alpha: BoolProperty(
             name="Synthesize Alpha",
@@ -219,7 +218,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             width=int(self.width),
             height=int(self.height),
             seed=int(self.seed),
-            regularity=float(self.regularity),
+            regularity=str(self.regularity),
             alpha=bool(self.alpha),
             border=float(self.border),
             memory_budget_mb=memory_budget_mb,

@@ -28,7 +28,15 @@ Bound = tuple[str, float]
 Figures = dict[str, float]
 
 #: The test modules whose checks ``python tests/seeded.py`` measures.
-MODULES = ("test_synth", "test_known", "test_maps", "test_gradients", "test_correspond", "blender.figures")
+MODULES = (
+    "test_synth",
+    "test_known",
+    "test_maps",
+    "test_gradients",
+    "test_correspond",
+    "test_lattice",
+    "blender.figures",
+)
 
 
 @dataclass(frozen=True)

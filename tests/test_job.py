@@ -16,8 +16,10 @@ SMALL = JobSettings(quality="draft", width=24, height=16, seed=1)
 
 
 def test_settings_become_the_config() -> None:
-    config = JobSettings(quality="high", width=640, height=320, regularity=0.5, optimizer="cg", alpha=True).config()
-    assert (config.width, config.height, config.spectrum_weight, config.optimizer) == (640, 320, 0.5, "cg")
+    config = JobSettings(quality="high", width=640, height=320, regularity="off", optimizer="cg", alpha=True).config()
+    assert (config.width, config.height, config.regularity, config.optimizer) == (640, 320, "off", "cg")
+    assert JobSettings().config().regularity == "auto"
+    assert JobSettings(advanced={"spectrum_weight": 0.5}).config().spectrum_weight == 0.5
     assert config.synthesize_alpha and config.directions == SynthesisConfig.preset("high").directions
     assert JobSettings(memory_budget_mb=512).config().memory_budget_mb == 512
     assert JobSettings(advanced={"iterations_fine": 7}).config().iterations_fine == 7
@@ -34,8 +36,7 @@ def test_settings_become_the_config() -> None:
         ({"quality": "ultra"}, "quality is 'ultra'; allowed: draft, standard, high"),
         ({"optimizer": "sgd"}, "optimizer is 'sgd'; allowed: gradient, adam, cg, lbfgs"),
         ({"seed": -1}, "seed is -1; allowed: 0 to 2147483647"),
-        ({"regularity": 11.0}, "regularity is 11.0; allowed: 0 to 10"),
-        ({"regularity": float("nan")}, "regularity is nan"),
+        ({"regularity": 0.5}, "regularity is 0.5; allowed: auto, off, on"),
         ({"border": 0.5}, f"border is 0.5; allowed: {BORDER_RANGE[0]:g} to {BORDER_RANGE[1]:g}"),
     ],
 )
