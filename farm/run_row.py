@@ -84,6 +84,8 @@ def row_args(row: object, number: int, variation: int, variations: str) -> list[
         fail(f'{where}: "seed" is {seed!r}; give a whole number')
     seed += variation
     several = not variations.strip().lstrip("-").isdigit()
+    if several and job not in SEEDED_JOBS:
+        fail(f"{where}: {job} draws nothing at random, so its variations {variations} would all be the same image")
     if several and "{seed}" not in output:
         fail(
             f"{where}: the output {output!r} has no " + "{seed}" + f" in it, so the variations {variations} "

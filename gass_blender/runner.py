@@ -1,6 +1,6 @@
 """The stepping object behind every synthesis, and its texts: NumPy only, never bpy.
 
-:class:`Runner` wraps one :class:`core.Synthesizer` and runs its
+:class:`Runner` wraps one job's run (a :class:`core.task.Task`) and runs its
 ``steps()`` on the calling thread, always Blender's main thread: a few steps
 per timer event in the modal operator (``step()``), or all of them in
 ``execute()``, the command line and tests (``run()``). It publishes progress,
@@ -96,8 +96,8 @@ class Runner:
     Parameters
     ----------
     synth:
-        The engine run (:class:`core.Synthesizer`: a new texture, a PBR set,
-        make-tileable or fill), already validated.
+        The job's run (:meth:`core.job.Job.task`: a :class:`core.Synthesizer` or a quick
+        :class:`core.task.ImageTask`), already validated.
     outputs:
         Output key -> channels of the run's (stacked) result that form that
         image; default ``{"": all channels}``. A PBR run has one key per map;

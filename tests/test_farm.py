@@ -222,11 +222,18 @@ def test_row_arguments() -> None:
 @pytest.mark.parametrize(("job", "seeded"), [("new", True), ("fill", True), ("pbr", True), ("tile", False),
                                             ("equalize", False)])  # fmt: skip
 def test_only_the_jobs_that_draw_at_random_get_a_seed(job: str, seeded: bool) -> None:
-    args = run_row.row_args({"job": job, "inputs": ["a.png"], "output": "o_{seed}.png", "seed": 4}, 1, 3, "0-9")
+    args = run_row.row_args({"job": job, "inputs": ["a.png"], "output": "o_{seed}.png", "seed": 4}, 1, 3, "3")
     assert args[:4] == [job, "a.png", "-o", "o_7.png"]
     assert ("--seed" in args) == seeded
     if seeded:
         assert args[args.index("--seed") + 1] == "7"
+
+
+@pytest.mark.parametrize("job", ["tile", "equalize"])
+def test_variations_of_a_job_without_randomness_are_refused(job: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run_row.row_args({"job": job, "inputs": ["a.png"], "output": "o_{seed}.png"}, 2, 0, "0-9")
+    assert f"row 2: {job} draws nothing at random" in capsys.readouterr().err
 
 
 def test_output_folders_are_made_per_map_kind() -> None:
