@@ -136,6 +136,12 @@ def exemplar_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rgba = im.convert("RGBA").resize((64, 64), Image.Resampling.LANCZOS)
         rgba.putalpha(Image.linear_gradient("L").resize((64, 64)))  # alpha 0 at the top, 1 at the bottom
         rgba.save(out / "bark64_alpha.png")
+    # A regular grid for lattice synthesis: light tiles, 2 px dark joints every 16 px, a little noise.
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:64, 0:64]
+    tiles = np.clip(180 + 12 * rng.standard_normal((64, 64)), 0, 255)
+    tiles[(y % 16 < 2) | (x % 16 < 2)] = 40
+    Image.fromarray(np.repeat(tiles[:, :, None], 3, axis=2).astype(np.uint8)).save(out / "grid64.png")
     Image.new("RGB", (1, 1), (200, 10, 10)).save(out / "dot1x1.png")
     (out / "not_an_image.png").write_bytes(b"this is not a PNG file")
     return out
