@@ -44,6 +44,8 @@ from .resample import resize
 
 #: A lattice is used when its weakest combination correlates at least this much.
 MIN_CONFIDENCE = 0.45
+#: Largest side of the part of the exemplar searched for a lattice (periods up to a quarter of it).
+DETECT_SIDE = 1024
 #: Peaks considered as basis vectors (strongest first).
 MAX_PEAKS = 8
 
@@ -118,10 +120,13 @@ def detect_lattice(image: np.ndarray, min_confidence: float = MIN_CONFIDENCE) ->
 
     ``image`` (h, w, C) float32, at least 32 px a side.
     """
-    h, w = image.shape[:2]
-    if min(h, w) < 32:
+    if min(image.shape[:2]) < 32:
         return None
-    corr = autocorrelation(_luminance(image))
+    # A centre crop of at most DETECT_SIDE px a side: the lattice is the same in any part of the texture,
+    # at full resolution, and the autocorrelation's memory stays about 16 x DETECT_SIDE^2 x 8 bytes.
+    h, w = (min(n, DETECT_SIDE) for n in image.shape[:2])
+    top, left = (image.shape[0] - h) // 2, (image.shape[1] - w) // 2
+    corr = autocorrelation(_luminance(image[top : top + h, left : left + w]))
     peaks = _peaks(corr, h, w)
 
     def at(v: tuple[int, int]) -> float | None:
