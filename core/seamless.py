@@ -115,11 +115,13 @@ def _search(image: np.ndarray, low: int, high: int, period: int = 0) -> int:
     then the best three refined at full resolution within one coarse step.
 
     ``period`` > 0 (the lattice's, along the cut's axis): only overlaps that leave a whole number of
-    periods, when there are any in low..high; they are few, so all are scored at full resolution.
+    periods, from ``low`` up to a third of the side (a wider search than the border asks for: a tile of
+    paving panels 128 px wide needs an overlap of 128 on 512 px), when there are any; they are few, so
+    all are scored at full resolution.
     """
     side = image.shape[1]
     if period > 0:
-        whole = [b for b in range(low, high + 1) if (side - b) % period == 0]
+        whole = [b for b in range(low, max(high, side // 3) + 1) if (side - b) % period == 0]
         if whole:
             return min(whole, key=lambda b: _overlap_score(_zone_cost(image, b)))
     small, f = _downsampled(image)
