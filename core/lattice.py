@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidExemplarError
-from .quilt import TOLERANCE, cut_mask, grid
+from .quilt import TOLERANCE, block_side, cut_mask, grid
 from .resample import resize
 
 #: A lattice is used when its weakest combination correlates at least this much.
@@ -195,8 +195,22 @@ def find_lattice(image: np.ndarray, regularity: str) -> Lattice | None:
     if regularity == "off":
         return None
     lattice = detect_lattice(image, MIN_CONFIDENCE if regularity == "auto" else -np.inf)
-    if lattice is not None and torus_periods(lattice) is None:
+    periods = torus_periods(lattice) if lattice is not None else None
+    if periods is None:
         lattice = None
+    else:
+        # Every block needs a lattice translation of itself inside the exemplar: room for a block
+        # (up to about twice its planned side at small outputs) plus one period on each axis.
+        block = 2 * block_side(image.shape)
+        need = (block + periods[0], block + periods[1])
+        if image.shape[0] < need[0] or image.shape[1] < need[1]:
+            if regularity == "on":
+                raise InvalidExemplarError(
+                    f"regularity is 'on' but the exemplar ({image.shape[1]}x{image.shape[0]}) is too small for its "
+                    f"lattice of {periods[1]}x{periods[0]} px: it needs at least {need[1]}x{need[0]}; use a larger "
+                    "exemplar, or 'auto' or 'off'"
+                )
+            lattice = None
     if lattice is None and regularity == "on":
         raise InvalidExemplarError(
             "regularity is 'on' but the exemplar shows no lattice (no two repeating directions in its "

@@ -25,9 +25,14 @@ def positions(n: int, count: int) -> list[int]:
     return [round(k * n / count) for k in range(count + 1)]
 
 
+def block_side(exemplar_shape: tuple[int, ...]) -> int:
+    """The planned side of a block: :data:`BLOCK_FRACTION` of the exemplar's short side, within BLOCK_RANGE."""
+    return int(np.clip(round(BLOCK_FRACTION * min(exemplar_shape[:2])), *BLOCK_RANGE))
+
+
 def grid(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[list[int], list[int], int]:
     """Block corners along the rows and columns of the torus (the last equal to its side), and the overlap."""
-    block = int(np.clip(round(BLOCK_FRACTION * min(exemplar_shape[:2])), *BLOCK_RANGE))
+    block = block_side(exemplar_shape)
     overlap = max(4, block // 4)
     step = block - overlap
     ht, wt = size

@@ -128,3 +128,14 @@ def test_every_pixel_is_an_exemplar_pixel_and_maps_stay_aligned() -> None:
     exemplar_pixels = {tuple(p) for p in np.round(colour.reshape(-1, 3), 5)}
     assert all(tuple(p) in exemplar_pixels for p in np.round(maps["color"].reshape(-1, 3), 5)[::7])
     assert np.allclose(maps["height"][:, :, 0], maps["color"].mean(axis=2), atol=1e-5)
+
+
+def test_an_exemplar_too_small_for_its_lattice_is_not_quilted() -> None:
+    """Each block needs a lattice translation of itself inside the exemplar: 2 blocks (24 px each at
+    this size) plus a period. A 48 px grid of period 10 has its lattice but no room: auto takes the
+    ascent, on says why."""
+    small = grid_image((10, 10), (48, 48))
+    assert detect_lattice(small) is not None
+    assert find_lattice(small, "auto") is None
+    with pytest.raises(InvalidExemplarError, match=r"too small for its lattice of 10x10 px: it needs at least 58x58"):
+        find_lattice(small, "on")
