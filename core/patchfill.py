@@ -35,6 +35,8 @@ RING_FRACTION = 0.2
 RING_RANGE = (3, 24)
 #: Places tried: the best-matching ones by the ring, blended each; the least step across the edge wins.
 CANDIDATES = 6
+#: Blends whose mean correction is within this factor of the least one's compete on their edge step.
+HAZE_TOLERANCE = 1.5
 #: Conjugate-gradient iterations of the harmonic correction, at most (converged long before on most holes).
 MAX_CG_ITERATIONS = 2000
 
@@ -179,13 +181,29 @@ def copy_fill_task(region: KnownRegion) -> ImageTask | None:
         image = region.exemplar()  # colour (alpha dropped when it is the mask); free pixels neutral
         offsets = best_offsets(image, hole, ring, allowed, CANDIDATES)
         yield f"fill: {len(offsets)} places match the surroundings"
-        # The ring's match is a proxy: the one whose blended copy steps least across the hole's edge wins.
-        blends = [(_edge_step(filled, hole), o, filled) for o in offsets for filled in [_blend_copy(image, hole, *o)]]
-        _, (dy, dx), filled = min(blends, key=lambda b: b[0])
+        # The ring's match is a proxy: each place is blended; among those that need little correction
+        # (a large one shows as a haze, or as bands turning inside the hole), the one whose blend steps
+        # least across the hole's edge wins.
+        blends = [
+            (o, filled, *_visibility(filled, image, hole, o))
+            for o in offsets
+            for filled in [_blend_copy(image, hole, *o)]
+        ]
+        least = min(haze for *_, haze in blends)
+        (dy, dx), filled, _, _ = min((b for b in blends if b[3] <= HAZE_TOLERANCE * least), key=lambda b: b[2])
         yield f"fill: copied from {_direction(dy, dx)} and blended in"
         return region.finish(filled)
 
     return ImageTask(region.original, work, total_steps=2)
+
+
+def _visibility(
+    filled: np.ndarray, image: np.ndarray, hole: np.ndarray, offset: tuple[int, int]
+) -> tuple[float, float]:
+    """(step across the hole's edge, mean correction) of a blended copy taken ``offset`` away."""
+    rows, cols = np.nonzero(hole)
+    copied = image[rows + offset[0], cols + offset[1]]
+    return _edge_step(filled, hole), float(np.abs(filled[rows, cols] - copied).sum(axis=1).mean())
 
 
 def _edge_step(image: np.ndarray, hole: np.ndarray) -> float:
