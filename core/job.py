@@ -266,7 +266,8 @@ class Job:
             return seamless_task(images[0], self.settings.border, name=self.name())
         if self.kind == "fill":
             # Copy the best-matching place when one offset fits the hole; else synthesize it.
-            copied = copy_fill_task(fill_region(images[0], self.mask, name=self.name()))
+            region = fill_region(images[0], self.mask, name=self.name())
+            copied = copy_fill_task(region, memory_budget_mb=config.memory_budget_mb)
             if copied is not None:
                 return copied
             return fill_synthesizer(images[0], self.mask, config=config, seed=seed, name=self.name())

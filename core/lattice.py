@@ -44,10 +44,18 @@ from .resample import resize
 
 #: A lattice is used when its weakest combination correlates at least this much.
 MIN_CONFIDENCE = 0.45
+#: Exemplar positions compared per block, at most (drawn at random beyond it): the overlap errors are
+#: computed one position at a time, so a fine lattice on a large exemplar (an 8 px period on 512 px:
+#: about 4000 positions) took 10 s at 512 px.
+MAX_CANDIDATES = 256
 #: Largest side of the part of the exemplar searched for a lattice (periods up to a quarter of it).
 DETECT_SIDE = 1024
 #: Peaks considered as basis vectors (strongest first).
 MAX_PEAKS = 8
+#: Peaks within one step of this size count as equally strong (then the shortest come first).
+PEAK_BUCKET = 0.05
+#: A peak's autocorrelation must exceed the least one on the way to it from lag 0 by this much.
+PEAK_DIP = 0.1
 
 
 @dataclass(frozen=True)
@@ -97,9 +105,26 @@ def autocorrelation(lum: np.ndarray) -> np.ndarray:
     return raw / (pairs * var)
 
 
+def _dips_before(corr: np.ndarray, v: tuple[int, int]) -> bool:
+    """True when the autocorrelation falls by PEAK_DIP somewhere between lag 0 and ``v`` (a real peak).
+
+    Continuous lines correlate at every lag along them: a lag of 4 px along a mortar joint scores as
+    high as a true period, with no dip before it, and is no lattice vector.
+    """
+    steps = max(abs(v[0]), abs(v[1]))
+    t = np.arange(1, steps) / steps
+    if t.size == 0:
+        return False
+    ys, xs = np.round(t * v[0]).astype(int), np.round(t * v[1]).astype(int)
+    between = corr[ys % corr.shape[0], xs % corr.shape[1]]
+    return float(corr[v[0] % corr.shape[0], v[1] % corr.shape[1]] - between.min()) >= PEAK_DIP
+
+
 def _peaks(corr: np.ndarray, h: int, w: int) -> list[tuple[int, int]]:
-    """The strongest local maxima of the autocorrelation at lags 4 px to a quarter of the short side,
-    one of each symmetric pair (dy > 0, or dy == 0 < dx)."""
+    """Local maxima of the autocorrelation at lags 4 px to a quarter of the short side, one of each
+    symmetric pair (dy > 0, or dy == 0 < dx), that are real peaks (:func:`_dips_before`): the
+    strongest first, by steps of PEAK_BUCKET, and the shortest first within a step (on a clean
+    lattice every lattice point correlates almost equally; the shortest ones span it)."""
     radius = min(h, w) // 4
     lags = np.arange(-radius - 2, radius + 3)
     window = corr[np.ix_(lags % corr.shape[0], lags % corr.shape[1])]
@@ -111,8 +136,16 @@ def _peaks(corr: np.ndarray, h: int, w: int) -> list[tuple[int, int]]:
     values = window[2 : 2 + size, 2 : 2 + size]
     dy, dx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
     keep = (values >= local) & (np.hypot(dy, dx) >= 4) & ((dy > 0) | ((dy == 0) & (dx > 0))) & (values > 0.1)
-    order = np.argsort(-values[keep], kind="stable")[:MAX_PEAKS]
-    return [(int(y), int(x)) for y, x in zip(dy[keep][order], dx[keep][order])]
+    bucket = np.round(values[keep] / PEAK_BUCKET)
+    order = np.lexsort((np.hypot(dy[keep], dx[keep]), -bucket))
+    found = []
+    for i in order:
+        v = (int(dy[keep][i]), int(dx[keep][i]))
+        if _dips_before(corr, v):
+            found.append(v)
+            if len(found) == MAX_PEAKS:
+                break
+    return found
 
 
 def detect_lattice(image: np.ndarray, min_confidence: float = MIN_CONFIDENCE) -> Lattice | None:
@@ -136,9 +169,20 @@ def detect_lattice(image: np.ndarray, min_confidence: float = MIN_CONFIDENCE) ->
         return float(corr[dy % corr.shape[0], dx % corr.shape[1]])
 
     best: Lattice | None = None
-    for i, a in enumerate(peaks):
-        for b in peaks[i + 1 :]:
-            if a[0] * b[1] - a[1] * b[0] == 0:
+    for i, first in enumerate(peaks):
+        for second in peaks[i + 1 :]:
+            if first[0] * second[1] - first[1] * second[0] == 0:
+                continue
+            # The pair's shortest basis must be real peaks too: two peaks 7 px apart along a joint span
+            # a lattice whose 4 px step is no period at all.
+            a, b = reduced(first, second)
+            if not (_dips_before(corr, a) and _dips_before(corr, b)):
+                continue
+            # ... and the cell's centres must not correlate like its corners: horizontal joints 30 px
+            # apart correlate at (30, dx) for every dx, which fits any lattice of rows 30 px apart.
+            corners = min(float(corr[v[0] % corr.shape[0], v[1] % corr.shape[1]]) for v in (a, b))
+            centres = [at(((a[0] + k * b[0]) // 2, (a[1] + k * b[1]) // 2)) for k in (1, -1)]
+            if any(c is not None and c > corners - PEAK_DIP for c in centres):
                 continue
             # A true lattice repeats at every combination; multiples also catch a period rounded to
             # whole pixels (15.5 px read as 16 drifts by a pixel at 2a and more at 3a).
@@ -157,7 +201,7 @@ def detect_lattice(image: np.ndarray, min_confidence: float = MIN_CONFIDENCE) ->
                 best = Lattice(a, b, score)
     if best is None or best.confidence < min_confidence:
         return None
-    return Lattice(*reduced(best.a, best.b), best.confidence)
+    return best
 
 
 def _canonical(v: tuple[int, int]) -> tuple[int, int]:
@@ -166,7 +210,8 @@ def _canonical(v: tuple[int, int]) -> tuple[int, int]:
 
 
 def reduced(a: tuple[int, int], b: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The shortest basis of the lattice a, b span (Lagrange-Gauss reduction), shorter vector first."""
+    """The shortest basis of the lattice a, b span (Lagrange-Gauss reduction): shorter vector first, and
+    of two as long the one with the smaller (dy, dx) (so (0, 128) before (128, 0))."""
 
     def norm(v: tuple[int, int]) -> int:
         return v[0] * v[0] + v[1] * v[1]
@@ -177,7 +222,8 @@ def reduced(a: tuple[int, int], b: tuple[int, int]) -> tuple[tuple[int, int], tu
         m = round((a[0] * b[0] + a[1] * b[1]) / norm(a))
         b = (b[0] - m * a[0], b[1] - m * a[1])
         if norm(b) >= norm(a):
-            return _canonical(a), _canonical(b)
+            first, second = sorted((_canonical(a), _canonical(b)), key=lambda v: (norm(v), v))
+            return first, second
         a, b = b, a
 
 
@@ -288,6 +334,8 @@ def lattice_quilt_steps(
             if not fit.any():
                 raise ValueError("the exemplar is smaller than a block of the lattice quilt")
             cand = np.stack([sy[fit], sx[fit]], axis=1)
+            if len(cand) > MAX_CANDIDATES:  # a fine lattice on a large exemplar: thousands of positions
+                cand = cand[np.sort(rng.choice(len(cand), MAX_CANDIDATES, replace=False))]
             known = filled[np.ix_(ys, xs)]
             old = canvas[np.ix_(ys, xs)]
             if known.any():

@@ -37,6 +37,13 @@ RING_RANGE = (3, 24)
 CANDIDATES = 6
 #: Blends whose mean correction is within this factor of the least one's compete on their edge step.
 HAZE_TOLERANCE = 1.5
+#: The search for a place to copy covers the hole's region grown by this many times its side on every
+#: side (at least SEARCH_MIN px): the cost and memory follow the hole's size, not the image's.
+SEARCH_MARGIN = 3
+SEARCH_MIN = 256
+#: Bytes of the search per pixel and channel of its window (FFTs in float64 and complex128): measured
+#: 472 MiB for a 2048 x 2048 RGB window, about 10 x 8.
+SEARCH_BYTES_PER_VALUE = 80
 #: Conjugate-gradient iterations of the harmonic correction, at most (converged long before on most holes).
 MAX_CG_ITERATIONS = 2000
 
@@ -120,8 +127,9 @@ def harmonic_correction(hole: np.ndarray, edge_values: np.ndarray) -> np.ndarray
     """The smoothest field inside ``hole`` that takes ``edge_values`` on the known pixels around it.
 
     Solves Laplace's equation (4 neighbours) in the hole with the known
-    pixels' values as boundary (Dirichlet) by conjugate gradients.
-    ``hole`` (h, w) bool, False on the crop's border; ``edge_values`` (h, w, C).
+    pixels' values as boundary (Dirichlet) by conjugate gradients; across the
+    array's own border nothing is imposed (Neumann: the image's edge).
+    ``hole`` (h, w) bool; ``edge_values`` (h, w, C).
     Returns (h, w, C) float64, equal to ``edge_values`` outside the hole.
     """
     field = np.where(hole[:, :, None], 0.0, edge_values).astype(np.float64)
@@ -135,8 +143,12 @@ def harmonic_correction(hole: np.ndarray, edge_values: np.ndarray) -> np.ndarray
         out[:, :-1] += x[:, 1:]
         return out
 
+    # Each pixel's number of neighbours inside the array: a hole pixel on the array's border (the
+    # image's edge) has fewer, so nothing is imposed across the edge (zero normal derivative).
+    degree = neighbours(np.ones_like(field[:, :, :1]))
+
     def apply(x: np.ndarray) -> np.ndarray:  # the Laplacian on the unknowns (zero outside the hole)
-        return np.where(inside, 4.0 * x - neighbours(x), 0.0)
+        return np.where(inside, degree * x - neighbours(x), 0.0)
 
     b = np.where(inside, neighbours(field), 0.0)
     # Start from a smooth guess (push-pull of the edge values): the error left is mostly fine-scale,
@@ -165,45 +177,75 @@ def ring_width(hole: np.ndarray) -> int:
     return int(np.clip(round(RING_FRACTION * max(bottom - top, right - left)), *RING_RANGE))
 
 
-def copy_fill_task(region: KnownRegion) -> ImageTask | None:
+def copy_fill_task(region: KnownRegion, memory_budget_mb: int | None = None) -> ImageTask | None:
     """The fill of ``region`` by copying, as a stepping :class:`~core.task.ImageTask` (2 steps); None
-    when no single offset moves the hole and its ring onto known pixels (then synthesize instead).
+    when no single offset moves the hole and its ring onto known pixels, or when the search would need
+    more than ``memory_budget_mb`` (then synthesize instead, which checks its own budget).
 
-    The result is like :meth:`KnownRegion.finish`'s: (H, W, C) float32, known pixels exactly as given.
+    The offsets are searched in a window of :data:`SEARCH_MARGIN` around the hole (the whole image for
+    holes spread over it). The result is like :meth:`KnownRegion.finish`'s: (H, W, C) float32, known
+    pixels exactly as given.
     """
     hole = ~region.known
     ring = ~erode(~hole, ring_width(hole)) & region.known
-    allowed = allowed_offsets(hole, ring)
+    window = _search_window(hole | ring)
+    h, w = hole[window].shape
+    channels = region.original.shape[2]
+    if memory_budget_mb is not None and SEARCH_BYTES_PER_VALUE * h * w * channels > memory_budget_mb * (1 << 20):
+        return None
+    allowed = allowed_offsets(hole[window], ring[window])
     if allowed is None:
         return None
 
     def work() -> Generator[str, None, np.ndarray]:
         image = region.exemplar()  # colour (alpha dropped when it is the mask); free pixels neutral
-        offsets = best_offsets(image, hole, ring, allowed, CANDIDATES)
+        offsets = best_offsets(image[window], hole[window], ring[window], allowed, CANDIDATES)
         yield f"fill: {len(offsets)} places match the surroundings"
         # The ring's match is a proxy: each place is blended; among those that need little correction
         # (a large one shows as a haze, or as bands turning inside the hole), the one whose blend steps
         # least across the hole's edge wins.
-        blends = [
-            (o, filled, *_visibility(filled, image, hole, o))
-            for o in offsets
-            for filled in [_blend_copy(image, hole, *o)]
-        ]
+        box = _blend_box(hole)
+        inside = hole[box]
+        blends = []
+        for dy, dx in offsets:
+            source = _shifted(image, box, dy, dx)
+            crop = _blend_copy(image[box], source, inside)
+            blends.append(((dy, dx), crop, _edge_step(crop, inside), _correction(crop, source, inside)))
         least = min(haze for *_, haze in blends)
-        (dy, dx), filled, _, _ = min((b for b in blends if b[3] <= HAZE_TOLERANCE * least), key=lambda b: b[2])
+        (dy, dx), crop, _, _ = min((b for b in blends if b[3] <= HAZE_TOLERANCE * least), key=lambda b: b[2])
+        filled = image.copy()
+        filled[box] = crop
         yield f"fill: copied from {_direction(dy, dx)} and blended in"
         return region.finish(filled)
 
     return ImageTask(region.original, work, total_steps=2)
 
 
-def _visibility(
-    filled: np.ndarray, image: np.ndarray, hole: np.ndarray, offset: tuple[int, int]
-) -> tuple[float, float]:
-    """(step across the hole's edge, mean correction) of a blended copy taken ``offset`` away."""
-    rows, cols = np.nonzero(hole)
-    copied = image[rows + offset[0], cols + offset[1]]
-    return _edge_step(filled, hole), float(np.abs(filled[rows, cols] - copied).sum(axis=1).mean())
+def _search_window(region: np.ndarray) -> tuple[slice, slice]:
+    """The part of the image searched for a place to copy: the region's box grown by SEARCH_MARGIN
+    (at least SEARCH_MIN px) on every side, clipped to the image."""
+    h, w = region.shape
+    top, bottom, left, right = _box(region)
+    margin = max(SEARCH_MIN, SEARCH_MARGIN * max(bottom - top, right - left))
+    return slice(max(0, top - margin), min(h, bottom + margin)), slice(max(0, left - margin), min(w, right + margin))
+
+
+def _blend_box(hole: np.ndarray) -> tuple[slice, slice]:
+    """The hole's bounding box grown by one pixel (its edge values), clipped to the image."""
+    h, w = hole.shape
+    top, bottom, left, right = _box(hole)
+    return slice(max(0, top - 1), min(h, bottom + 1)), slice(max(0, left - 1), min(w, right + 1))
+
+
+def _shifted(image: np.ndarray, box: tuple[slice, slice], dy: int, dx: int) -> np.ndarray:
+    """The pixels ``(dy, dx)`` away from ``box``."""
+    rows, cols = box
+    return image[rows.start + dy : rows.stop + dy, cols.start + dx : cols.stop + dx]
+
+
+def _correction(crop: np.ndarray, source: np.ndarray, inside: np.ndarray) -> float:
+    """Mean correction a blended copy needed inside the hole (summed over channels)."""
+    return float(np.abs(crop[inside].astype(np.float64) - source[inside]).sum(axis=1).mean())
 
 
 def _edge_step(image: np.ndarray, hole: np.ndarray) -> float:
@@ -221,28 +263,16 @@ def _direction(dy: int, dx: int) -> str:
     return f"{abs(dy)} px {'up' if dy < 0 else 'down'}, {abs(dx)} px {'left' if dx < 0 else 'right'}"
 
 
-def _blend_copy(image: np.ndarray, hole: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``image`` with its hole set to the pixels ``(dy, dx)`` away plus the harmonic correction that
-    makes them meet the hole's edge."""
-    h, w = hole.shape
-    # Work on the hole's bounding box grown by one pixel (its edge values), clipped to the image.
-    top, bottom, left, right = _box(hole)
-    r0, r1, c0, c1 = max(0, top - 1), min(h, bottom + 1), max(0, left - 1), min(w, right + 1)
-    crop = image[r0:r1, c0:c1].astype(np.float64)
-    source = image[r0 + dy : r1 + dy, c0 + dx : c1 + dx].astype(np.float64)
-    inside = hole[r0:r1, c0:c1]
-    # Where the hole touches the image's edge there is no edge value: the crop is padded by repeating
-    # its difference and the padding joins the unknowns (a zero normal derivative there).
-    padded_inside = np.pad(inside, 1, mode="constant", constant_values=False)
-    difference = np.pad(crop - source, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    padded_inside |= np.pad(inside, 1, mode="edge") & ~padded_inside
-    correction = harmonic_correction(padded_inside, difference)[1:-1, 1:-1]
-    filled = image.copy()
-    filled[r0:r1, c0:c1] = np.where(inside[:, :, None], source + correction, crop).astype(np.float32)
-    known = image[~hole]
-    if known.min() >= 0.0 and known.max() <= 1.0:
-        filled = np.clip(filled, 0.0, 1.0)
-    return filled
+def _blend_copy(crop: np.ndarray, source: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``crop`` (the hole's box in the image) with its hole set to ``source`` (the same box elsewhere)
+    plus the harmonic correction that makes it meet the hole's edge; float32, clipped to the known
+    pixels' range's sign: at or above 0 when they are, within [0, 1] when they are."""
+    correction = harmonic_correction(inside, crop.astype(np.float64) - source)
+    out = np.where(inside[:, :, None], source + correction, crop).astype(np.float32)
+    known = crop[~inside]
+    if known.size and known.min() >= 0.0:
+        out = np.clip(out, 0.0, 1.0 if known.max() <= 1.0 else None)
+    return out
 
 
 def fill(

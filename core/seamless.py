@@ -195,6 +195,8 @@ def _resized(tile: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 def _checked(image: object, name: str, border: float) -> np.ndarray:
     low, high = BORDER_RANGE
+    if isinstance(border, bool) or not isinstance(border, int | float | np.floating | np.integer):
+        raise InvalidConfigError(f"border is {border!r}; it must be a number from {low} to {high}")
     if not (np.isfinite(border) and low <= border <= high):
         raise InvalidConfigError(f"border is {border!r}; allowed: {low} to {high} (fraction of each side)")
     img = as_float_image(image, name)

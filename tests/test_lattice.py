@@ -99,7 +99,7 @@ def lattice_of_the_paving(seed: int) -> dict[str, float]:
     exemplar = load_exemplar("tactile_paving_dots")
     task = Job("new", (exemplar,), JobSettings(width=512, height=512, seed=seed)).task()
     stages = [p.stage for p in task.steps()]
-    assert "lattice (128, 0) x (0, 128)" in stages[0] and len(stages) == task.total_steps
+    assert "lattice (0, 128) x (128, 0)" in stages[0] and len(stages) == task.total_steps
     out = task.results()[""]
     # The wrap: rolled by a quarter so that a joint of the paving is not on the image's own edge.
     rolled = np.roll(out, (64, 64), axis=(0, 1))

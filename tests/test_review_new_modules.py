@@ -1,7 +1,9 @@
 """Review of the new modules (core.seamless, core.patchfill, core.lattice, core.quilt, core.task).
 
-The xfail tests show confirmed bugs (strict: they start failing, and must be unmarked, once fixed); the
-others pin behaviour checked at odd sizes, channel counts, pixel types and mask shapes.
+The first group pins the bugs the review found, now fixed (a sublattice or a spurious lattice taken for
+the exemplar's, Dirichlet instead of Neumann at the image's edge in the copy fill, no memory budget for
+it, negative HDR fill); the others pin behaviour checked at odd sizes, channel counts, pixel types and
+mask shapes.
 """
 
 from __future__ import annotations
@@ -35,25 +37,15 @@ def check_progress(task: object, shape: tuple[int, int, int]) -> list[float]:
     return fractions
 
 
-# --- confirmed bugs ------------------------------------------------------------------------------
+# --- bugs found by the review, fixed ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lattice._peaks keeps the 8 strongest peaks; on a clean grid every lattice point correlates "
-    "alike, so far-away points win and the pair found spans a sublattice: a 12 px grid gets periods (108, 36)",
-)
 @pytest.mark.parametrize(("size", "period"), [(600, 12), (1024, 16)])
 def test_a_clean_grid_gets_its_shortest_periods(size: int, period: int) -> None:
     lattice = detect_lattice(grid_image((period, period), (size, size)))
     assert lattice is not None and torus_periods(lattice) == (period, period)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sublattice's torus (108 x 36) does not divide 240: the quilt is resampled, no pixel is an "
-    "exemplar pixel although 240 holds 20 whole periods of 12 px",
-)
 def test_whole_periods_of_a_clean_grid_are_copied_pixel_for_pixel() -> None:
     grid = grid_image((12, 12), (600, 600))
     synth = Synthesizer([grid], config=SynthesisConfig.preset("draft", width=240, height=240), seed=0)
@@ -62,21 +54,11 @@ def test_whole_periods_of_a_clean_grid_are_copied_pixel_for_pixel() -> None:
     assert all(tuple(p) in exemplar_pixels for p in np.round(out.reshape(-1, 3), 5)[::97])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tiles 90 px wide on a 256 px exemplar (beyond the quarter-side peak search): the horizontal "
-    "joints correlate at any horizontal lag, so 'auto' takes a spurious (0, 4) vector at regularity 0.71",
-)
 def test_a_period_beyond_the_search_is_not_replaced_by_a_spurious_one() -> None:
     lattice = find_lattice(grid_image((30, 90), (256, 256)), "auto")
     assert lattice is None or torus_periods(lattice)[1] % 90 == 0  # type: ignore[index]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="patchfill._blend_copy pads a hole at the image's edge with unknowns whose outer neighbours "
-    "count as 0 (Dirichlet), not a zero normal derivative: the correction fades to 0 at the edge",
-)
 @pytest.mark.parametrize("where", ["left edge", "top-left corner"])
 def test_a_copy_brighter_by_a_constant_is_corrected_up_to_the_image_edge(where: str) -> None:
     rng = np.random.default_rng(0)
@@ -85,15 +67,13 @@ def test_a_copy_brighter_by_a_constant_is_corrected_up_to_the_image_edge(where: 
     hole = np.zeros((40, 80), bool)
     hole[(slice(10, 20) if where == "left edge" else slice(0, 10)), 0:10] = True
     work = np.where(hole[:, :, None], 0.5, image).astype(np.float32)
-    filled = _blend_copy(work, hole, 0, 40)  # the harmonic correction of a constant difference is that constant
-    np.testing.assert_allclose(filled[hole], image[hole], atol=0.01)
+    box = (slice(0, 40), slice(0, 12))
+    source = work[:, 40:52]  # the same box 40 px to the right: the copy, brighter by 0.2
+    # The harmonic correction of a constant difference is that constant, up to the image's edge.
+    filled = _blend_copy(work[box], source, hole[box])
+    np.testing.assert_allclose(filled[hole[box]], image[box][hole[box]], atol=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Job.task's copy fill checks no memory budget (the synthesis does): FFTs over the whole image "
-    "peak at about 10x its size for any hole, 113 MiB here against a 64 MiB budget",
-)
 def test_the_copy_fill_keeps_to_the_memory_budget() -> None:
     n = 1024
     image = np.random.default_rng(0).random((n, n, 3)).astype(np.float32)
@@ -113,11 +93,6 @@ def test_the_copy_fill_keeps_to_the_memory_budget() -> None:
     assert peak <= 64 << 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the blend is clipped only for images within [0, 1]: a non-negative HDR image gets negative "
-    "pixels from the harmonic correction's overshoot",
-)
 def test_a_non_negative_hdr_image_is_filled_non_negative() -> None:
     rng = np.random.default_rng(0)
     image = (4.0 * rng.random((33, 97, 3))).astype(np.float32)
