@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidExemplarError
+from .known import LUMA
 from .quilt import TOLERANCE, block_side, cut_mask, grid
 from .resample import resize
 
@@ -82,8 +83,9 @@ class Lattice:
 
 
 def _luminance(image: np.ndarray) -> np.ndarray:
+    """(h, w) Rec. 709 luminance of the first three channels (:data:`core.known.LUMA`), or the first channel."""
     if image.shape[2] >= 3:
-        return image[:, :, :3] @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        return image[:, :, :3] @ LUMA
     return image[:, :, 0]
 
 
@@ -103,6 +105,22 @@ def autocorrelation(lum: np.ndarray) -> np.ndarray:
     lx = w - np.abs(np.fft.fftfreq(2 * w, 1.0 / (2 * w)))
     pairs = np.maximum(np.outer(ly, lx), 1.0)
     return raw / (pairs * var)
+
+
+def local_maxima(corr: np.ndarray, radius: int, pad: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lags |dy|, |dx| <= ``radius`` of an :func:`autocorrelation`: (values, dy, dx, is_max), each
+    (2 radius + 1, 2 radius + 1); ``is_max`` where the value is the largest within ``pad`` lags each way.
+    ``radius + pad`` must stay below the image's sides."""
+    lags = np.arange(-radius - pad, radius + pad + 1)
+    window = corr[np.ix_(lags % corr.shape[0], lags % corr.shape[1])]
+    size = 2 * radius + 1
+    local = np.full((size, size), -np.inf)
+    for sy in range(2 * pad + 1):
+        for sx in range(2 * pad + 1):
+            local = np.maximum(local, window[sy : sy + size, sx : sx + size])
+    values = window[pad : pad + size, pad : pad + size]
+    dy, dx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return values, dy, dx, values >= local
 
 
 def _dips_before(corr: np.ndarray, v: tuple[int, int]) -> bool:
@@ -125,17 +143,8 @@ def _peaks(corr: np.ndarray, h: int, w: int) -> list[tuple[int, int]]:
     symmetric pair (dy > 0, or dy == 0 < dx), that are real peaks (:func:`_dips_before`): the
     strongest first, by steps of PEAK_BUCKET, and the shortest first within a step (on a clean
     lattice every lattice point correlates almost equally; the shortest ones span it)."""
-    radius = min(h, w) // 4
-    lags = np.arange(-radius - 2, radius + 3)
-    window = corr[np.ix_(lags % corr.shape[0], lags % corr.shape[1])]
-    size = 2 * radius + 1
-    local = np.full((size, size), -np.inf)
-    for sy in range(5):
-        for sx in range(5):
-            local = np.maximum(local, window[sy : sy + size, sx : sx + size])
-    values = window[2 : 2 + size, 2 : 2 + size]
-    dy, dx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    keep = (values >= local) & (np.hypot(dy, dx) >= 4) & ((dy > 0) | ((dy == 0) & (dx > 0))) & (values > 0.1)
+    values, dy, dx, is_max = local_maxima(corr, min(h, w) // 4)
+    keep = is_max & (np.hypot(dy, dx) >= 4) & ((dy > 0) | ((dy == 0) & (dx > 0))) & (values > 0.1)
     bucket = np.round(values[keep] / PEAK_BUCKET)
     order = np.lexsort((np.hypot(dy[keep], dx[keep]), -bucket))
     found = []
@@ -195,9 +204,7 @@ def detect_lattice(image: np.ndarray, min_confidence: float = MIN_CONFIDENCE) ->
             score = min(v for v in values if v is not None)
             area = abs(a[0] * b[1] - a[1] * b[0])
             best_area = 0 if best is None else abs(best.a[0] * best.b[1] - best.a[1] * best.b[0])
-            if best is None or score > best.confidence + 0.01 or (
-                score >= best.confidence - 0.01 and area < best_area
-            ):
+            if best is None or score > best.confidence + 0.01 or (score >= best.confidence - 0.01 and area < best_area):
                 best = Lattice(a, b, score)
     if best is None or best.confidence < min_confidence:
         return None

@@ -75,6 +75,7 @@ from .blas import single_threaded_blas
 from .errors import InvalidConfigError, InvalidExemplarError
 from .exemplars import as_float_image, check_finite, is_grey
 from .known import LUMA, window_sum
+from .lattice import autocorrelation, local_maxima
 from .patches import exemplar_patches, pca_basis, sample_corners, sample_indices
 from .style import edge_taper, quantile_table
 
@@ -948,16 +949,9 @@ def linear_autocorrelation(lum: np.ndarray, radius: int) -> np.ndarray:
     (2 radius + 1, 2 radius + 1) float64, lag (dy, dx) at [radius + dy,
     radius + dx]; about -1 to 1 (1 at lag 0). All zero for a flat image.
     """
-    h, w = lum.shape
-    x, var = _centred(lum)
-    if var <= 0.0:
-        return np.zeros((2 * radius + 1, 2 * radius + 1))
-    spectrum = np.fft.rfft2(x, s=(2 * h, 2 * w))
-    raw = np.fft.irfft2(spectrum * np.conj(spectrum), s=(2 * h, 2 * w))
     lags = np.arange(-radius, radius + 1)
-    window = raw[np.ix_(lags % (2 * h), lags % (2 * w))]
-    pairs = np.outer(h - np.abs(lags), w - np.abs(lags))
-    return window / (pairs * var)
+    corr = autocorrelation(lum)
+    return corr[np.ix_(lags % corr.shape[0], lags % corr.shape[1])]
 
 
 def periodic_autocorrelation(lum: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -1009,18 +1003,10 @@ def lattice_peaks(exemplar: object) -> tuple[np.ndarray, np.ndarray]:
     ex = _image(exemplar, "exemplar")
     _check_side("exemplar", ex, 4 * (LATTICE_MIN_LAG + 1), "lattice_peaks")
     radius = _lattice_radius(ex)
-    pad = _PEAK_RADIUS
-    corr = linear_autocorrelation(luminance(ex), radius + pad)
-    size = 2 * radius + 1
-    local_max = np.full((size, size), -np.inf)
-    for sy in range(2 * pad + 1):
-        for sx in range(2 * pad + 1):
-            local_max = np.maximum(local_max, corr[sy : sy + size, sx : sx + size])
-    values = corr[pad : pad + size, pad : pad + size]
-    dy, dx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    values, dy, dx, is_max = local_maxima(autocorrelation(luminance(ex)), radius, _PEAK_RADIUS)
     length = np.hypot(dy, dx)
     keep = (
-        (values >= local_max)
+        is_max
         & (values > LATTICE_THRESHOLD)
         & (length >= LATTICE_MIN_LAG)
         & (length <= radius)
