@@ -46,7 +46,7 @@ from .config import (
 from .equalize import DEFAULT_SCALE, SCALE_RANGE
 from .errors import GassError, ImageFileError, InvalidConfigError, Terminated
 from .exemplars import check_weights
-from .job import IMAGE_JOBS, JOB_KINDS, Job, JobSettings
+from .job import EQUALIZABLE_JOBS, IMAGE_JOBS, JOB_KINDS, SYNTHESIS_JOBS, TEXTURE_JOBS, Job, JobSettings
 from .maps import MAP_KINDS, MapSet
 
 if TYPE_CHECKING:
@@ -55,9 +55,6 @@ if TYPE_CHECKING:
 #: The jobs besides plain synthesis, chosen by the first argument.
 #: The job kinds named by the first argument; without one, "new".
 MODES: tuple[str, ...] = JOB_KINDS
-
-#: The jobs that synthesize (seed, quality and optimizer apply).
-SYNTHESIS_KINDS = ("new", "pbr", "fill")
 
 #: Largest --seed (the Blender panel's limit too).
 
@@ -214,13 +211,13 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
     if kind == "pbr":
         output_help = "output file name with {map} in it, e.g. out/stone_{map}.png"
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help=output_help)
-    if kind in ("new", "pbr"):
+    if kind in TEXTURE_JOBS:
         parser.add_argument("--weights", nargs="+", type=parse_weight, metavar="W", help="one weight >= 0 per exemplar")
         default = (SynthesisConfig.width, SynthesisConfig.height)
         parser.add_argument(
             "--size", type=parse_size, default=default, help="WIDTHxHEIGHT (default {}x{})".format(*default)
         )
-    if kind in SYNTHESIS_KINDS:
+    if kind in SYNTHESIS_JOBS:
         parser.add_argument("--seed", type=parse_seed, default=0, help=f"random seed, 0 to {MAX_SEED} (default 0)")
         parser.add_argument("--quality", choices=QUALITIES, default="standard", help="preset (default standard)")
         parser.add_argument("--optimizer", choices=OPTIMIZERS, help="override the preset's optimizer")
@@ -231,7 +228,7 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
         default=8,
         help="output bit depth (16: grey PNG/TIFF only; pbr: the grey maps)",
     )
-    if kind in ("new", "pbr", "tile"):
+    if kind in EQUALIZABLE_JOBS:
         parser.add_argument(
             "--equalize",
             nargs="?",
@@ -242,7 +239,7 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
             help="take large-scale lighting out of the inputs first (pbr: the colour map); variation slower than "
             f"SCALE x the short side is lighting ({SCALE_RANGE[0]}-{SCALE_RANGE[1]}, default {DEFAULT_SCALE})",
         )
-    if kind in ("new", "pbr"):
+    if kind in TEXTURE_JOBS:
         parser.add_argument(
             "--regularity",
             choices=REGULARITIES,

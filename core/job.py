@@ -47,6 +47,13 @@ JOB_KINDS: tuple[JobKind, ...] = ("new", "pbr", "tile", "fill", "equalize")
 
 #: The jobs that change one image (and keep its size).
 IMAGE_JOBS: tuple[JobKind, ...] = ("tile", "fill", "equalize")
+#: The jobs that make a new texture of a chosen size (weights, size, regularity, an output name).
+TEXTURE_JOBS: tuple[JobKind, ...] = ("new", "pbr")
+#: The jobs that synthesize: a seed, a quality preset and an optimizer apply (tile and equalize draw
+#: nothing at random and have no presets).
+SYNTHESIS_JOBS: tuple[JobKind, ...] = ("new", "pbr", "fill")
+#: The jobs whose inputs may have their lighting equalized first (fill keeps its pixels as they are).
+EQUALIZABLE_JOBS: tuple[JobKind, ...] = ("new", "pbr", "tile")
 
 #: What each job does, as a verb for messages ("... needs an image of at least 16x16 to make tileable").
 JOB_VERBS: dict[str, str] = {
@@ -252,10 +259,9 @@ class Job:
             Bad images, weights or settings, or a run beyond the memory budget;
             nothing heavy has been allocated then.
         """
-        from .known import fill_region
-        from .patchfill import copy_fill_task
+        from .patchfill import fill_task
         from .seamless import seamless_task
-        from .synth import Synthesizer, fill_synthesizer
+        from .synth import Synthesizer
 
         config = self.config()
         seed = self.settings.seed
@@ -265,12 +271,7 @@ class Job:
         if self.kind == "tile":
             return seamless_task(images[0], self.settings.border, name=self.name())
         if self.kind == "fill":
-            # Copy the best-matching place when one offset fits the hole; else synthesize it.
-            region = fill_region(images[0], self.mask, name=self.name())
-            copied = copy_fill_task(region, memory_budget_mb=config.memory_budget_mb)
-            if copied is not None:
-                return copied
-            return fill_synthesizer(images[0], self.mask, config=config, seed=seed, name=self.name())
+            return fill_task(images[0], self.mask, config=config, seed=seed, name=self.name())
         names = list(self.names) if self.names else None
         return Synthesizer(list(images), weights=self.weights, config=config, seed=seed, names=names)
 

@@ -41,7 +41,6 @@ import numpy as np
 from .errors import InvalidExemplarError
 from .known import LUMA
 from .quilt import TOLERANCE, block_side, cut_mask, grid
-from .resample import resize
 
 #: A lattice is used when its weakest combination correlates at least this much.
 MIN_CONFIDENCE = 0.45
@@ -368,21 +367,3 @@ def lattice_quilt_steps(
             source[(r, k)] = (y0 - rows[r], x0 - cols[k])
         yield f"lattice: row {r + 1} of {len(rows) - 1} of blocks"
     return canvas
-
-
-def lattice_texture(
-    exemplar: np.ndarray, lattice: Lattice, height: int, width: int, rng: np.random.Generator
-) -> np.ndarray:
-    """:func:`lattice_quilt_steps` run to the end on the fitted torus, resampled to (height, width)."""
-    periods = torus_periods(lattice)
-    if periods is None:
-        raise ValueError("the lattice has no horizontal and vertical translations: it cannot tile")
-    size = fitted_size(periods, height, width)
-    steps = lattice_quilt_steps(exemplar, lattice, size, rng)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            out: np.ndarray = stop.value
-            break
-    return out if out.shape[:2] == (height, width) else resize(out, height, width, periodic=True)

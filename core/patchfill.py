@@ -27,7 +27,7 @@ import numpy as np
 
 from .config import SynthesisConfig
 from .known import KnownRegion, erode, fill_region
-from .synth import fill as synth_fill
+from .synth import Synthesizer, fill_synthesizer
 from .task import ImageTask
 
 #: Ring of known pixels matched around the hole: this fraction of the hole's larger side, clipped.
@@ -275,6 +275,24 @@ def _blend_copy(crop: np.ndarray, source: np.ndarray, inside: np.ndarray) -> np.
     return out
 
 
+def fill_task(
+    image: object,
+    mask: object | None = None,
+    *,
+    config: SynthesisConfig | None = None,
+    seed: int = 0,
+    name: str = "image",
+) -> ImageTask | Synthesizer:
+    """The fill of ``image``'s masked region, a step at a time: copied from the best-matching place when
+    one fits within ``config``'s memory budget (:func:`copy_fill_task`), else synthesized
+    (:func:`core.synth.fill_synthesizer`, with ``config`` and ``seed``)."""
+    budget = (config if config is not None else SynthesisConfig()).memory_budget_mb
+    copied = copy_fill_task(fill_region(image, mask, name=name), memory_budget_mb=budget)
+    if copied is not None:
+        return copied
+    return fill_synthesizer(image, mask, config=config, seed=seed, name=name)
+
+
 def fill(
     image: object,
     mask: object | None = None,
@@ -282,15 +300,12 @@ def fill(
     config: SynthesisConfig | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """``image`` with its masked region filled: copied from the best-matching place when one fits
-    (:func:`copy_fill_task`), else synthesized (:func:`core.synth.fill`, with ``config`` and ``seed``).
+    """``image`` with its masked region filled (:func:`fill_task` run to the end).
 
     ``mask``: same size, white (> 0.5) = fill; None = the image's transparent pixels. Known pixels
     are returned exactly as given. Returns (H, W, C) float32 with the image's channels.
     """
-    task = copy_fill_task(fill_region(image, mask))
-    if task is None:
-        return synth_fill(image, mask, config=config, seed=seed)
+    task = fill_task(image, mask, config=config, seed=seed)
     for _ in task.steps():
         pass
     return task.result

@@ -50,6 +50,13 @@ def _resample_axis(image: np.ndarray, n_out: int, axis: int, periodic: bool) -> 
     return np.moveaxis(out, 0, axis)
 
 
+def nearest(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` enlarged or shrunk to (height, width) by nearest neighbour (cheap: for live previews)."""
+    rows = np.arange(height) * image.shape[0] // height
+    cols = np.arange(width) * image.shape[1] // width
+    return image[rows][:, cols]
+
+
 def resize(image: np.ndarray, height: int, width: int, *, periodic: bool) -> np.ndarray:
     """Resize an (H, W, C) float32 image to (height, width, C).
 

@@ -36,7 +36,7 @@ from .exemplars import as_float_image, check_finite, check_image_size
 from .lattice import find_lattice, torus_periods
 from .quilt import dp_cut
 from .resample import resize
-from .task import ImageTask
+from .task import ImageTask, result_of
 
 #: Least overlap in pixels: a cut needs room to wander.
 MIN_OVERLAP = 4
@@ -220,18 +220,13 @@ def seamless_tile(image: object, border: float = 0.1, *, name: str = "image") ->
     -------
     The tile, (H - b', W - b, C) float32, and the two :class:`Cut` s (columns, then rows).
     """
-    steps = seamless_steps(_checked(image, name, border), border)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return result_of(seamless_steps(_checked(image, name, border), border))
 
 
 def make_tileable(image: object, *, border: float = 0.1, keep_size: bool = True, name: str = "image") -> np.ndarray:
     """:func:`seamless_tile`, resampled back to the image's size when ``keep_size`` (periodic cubic)."""
     img = _checked(image, name, border)
-    tile, _ = seamless_tile(img, border, name=name)
+    tile, _ = result_of(seamless_steps(img, border))
     return _resized(tile, img) if keep_size else tile
 
 

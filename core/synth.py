@@ -30,7 +30,7 @@ from .lattice import Lattice, find_lattice, fitted_size, lattice_quilt_steps, qu
 from .maps import MapSet, prepare_map_sets
 from .nearest import PatchMatcher
 from .optim import Optimizer, make_optimizer
-from .resample import resize
+from .resample import nearest, resize
 from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
 from .task import Progress
 
@@ -419,9 +419,7 @@ class Synthesizer:
         if smooth:
             x = resize(x, cfg.height, cfg.width, periodic=True)
         elif x.shape[:2] != (cfg.height, cfg.width):
-            rows = np.arange(cfg.height) * x.shape[0] // cfg.height
-            cols = np.arange(cfg.width) * x.shape[1] // cfg.width
-            x = x[rows][:, cols]
+            x = nearest(x, cfg.height, cfg.width)
         return self._output(x)
 
     def _output(self, x: np.ndarray) -> np.ndarray:
@@ -500,13 +498,7 @@ class Synthesizer:
         def progress(stage: str, done: int) -> Progress:
             return Progress(stage, 1, 1, done, total, done / total, 0.0, self.preview)
 
-        done = 0
-        while True:
-            try:
-                row = next(work)
-            except StopIteration:
-                break
-            done += 1
+        for done, row in enumerate(work, start=1):  # the canvas fills in place
             yield progress(f"{row} ({fit})", done)
         x = self._x
         if size != (cfg.height, cfg.width):

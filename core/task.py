@@ -16,9 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
+
+from .resample import nearest
+
+T = TypeVar("T")
+
+
+def result_of(steps: Generator[object, None, T]) -> T:
+    """Run a generator of steps to its end and return what it returns (a job without a host to report to)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
 
 
 @dataclass(frozen=True)
@@ -152,9 +165,7 @@ class ImageTask:
         if self._result is not None:
             return self._result
         width, height = self._size
-        rows = np.arange(height) * self._image.shape[0] // height
-        cols = np.arange(width) * self._image.shape[1] // width
-        return self._image[rows][:, cols]
+        return nearest(self._image, height, width)
 
     def steps(self) -> Generator[Progress, None, None]:
         work = self._work()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import images, material
-from .core.job import IMAGE_JOBS
+from .core.job import EQUALIZABLE_JOBS, IMAGE_JOBS, SYNTHESIS_JOBS, TEXTURE_JOBS
 from .properties import GASS_PG_exemplar, GASS_PG_map, GASS_PG_settings, scene_settings
 from .session import active_session
 
@@ -120,25 +120,25 @@ class GASS_PT_main_base:
         row.prop(settings, "job_kind", expand=True)
         _draw_inputs(layout, settings)
 
-        if kind in ("new", "pbr"):
+        if kind in TEXTURE_JOBS:
             col = layout.column(align=True)
             col.enabled = session is None
             col.prop(settings, "width")
             col.prop(settings, "height")
         col = layout.column()
         col.enabled = session is None
-        if kind in ("new", "pbr", "fill"):  # tile and equalize draw nothing at random and have no presets
+        if kind in SYNTHESIS_JOBS:
             col.prop(settings, "seed")
             col.prop(settings, "quality")
-        if kind in ("new", "pbr"):
+        if kind in TEXTURE_JOBS:
             col.prop(settings, "regularity")
-        if kind in ("new", "pbr", "tile"):
+        if kind in EQUALIZABLE_JOBS:
             col.prop(settings, "equalize")
             if settings.equalize:
                 col.prop(settings, "equalize_scale")
         if kind == "new":
             col.prop(settings, "alpha")
-        if kind in ("new", "pbr"):
+        if kind in TEXTURE_JOBS:
             col.prop(settings, "output_name")
 
         if session is not None:

@@ -42,7 +42,7 @@ from .core.config import (
     MIN_OUTPUT_SIDE,
 )
 from .core.equalize import DEFAULT_SCALE, SCALE_RANGE
-from .core.job import JobSettings
+from .core.job import EQUALIZABLE_JOBS, JobSettings
 from .core.maps import MAP_KINDS
 
 _QUALITY_HELP = {
@@ -222,7 +222,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             alpha=bool(self.alpha),
             border=float(self.border),
             memory_budget_mb=memory_budget_mb,
-            equalize=bool(self.equalize) and str(self.job_kind) in ("new", "pbr", "tile"),
+            equalize=bool(self.equalize) and str(self.job_kind) in EQUALIZABLE_JOBS,
             equalize_scale=float(self.equalize_scale),
         )
 
