@@ -24,6 +24,9 @@ RegularityName = Literal["auto", "off", "on"]
 #: Regularity: synthesize on the exemplar's lattice when it has one (auto), never (off), or whenever one
 #: can be found at all (on).
 REGULARITIES: tuple[str, ...] = ("auto", "off", "on")
+DetailName = Literal["exemplar", "ascent"]
+#: Where the finished pixels come from (:attr:`SynthesisConfig.detail`).
+DETAILS: tuple[str, ...] = ("exemplar", "ascent")
 QUALITIES: tuple[str, ...] = ("draft", "standard", "high")
 
 MIN_OUTPUT_SIDE = 16
@@ -78,19 +81,17 @@ class SynthesisConfig:
         Optimizer iterations at the coarsest and at the finest level (levels
         in between interpolate geometrically), 1 to 5000 (defaults 150, 40).
     coherence_levels:
-        Number of finest pixel-optimized levels (those below the
-        correspondence finish) that add the nearest-patch coherence term,
-        0 to 8 (default 3).
-    correspondence_levels:
-        Number of finest levels finished by correspondence instead of pixel
-        optimization, 0 to 8 (default 0: off, see below): an exemplar-coordinate
-        map refined by nearest-patch search, the output gathered from the
-        exemplar through it (see :mod:`core.correspond`). Applies to
-        single-exemplar runs without known pixels (a map can only copy:
-        blends of several exemplars, make-tileable and fill keep the pixel
-        optimization). Off by default: measured at 512 px it makes coherence
-        better (gravel 1.00 -> 0.91) but the normalized patch distance worse
-        (gravel 0.23 -> 1.26: thin dark gaps between stones are lost).
+        Number of finest optimized levels that add the nearest-patch
+        coherence term, 0 to 8 (default 3).
+    detail:
+        Where the finished pixels come from. "exemplar" (default): the
+        ascent lays the texture out at about a quarter of the output's size
+        and the full-size texture is quilted from exemplar blocks that follow
+        it (:func:`core.quilt.guided_quilt_steps`), so every pixel and edge
+        is the exemplar's own, as sharp at any size. "ascent": the ascent
+        optimizes every pixel up to full size (softer, never copies). Blends
+        of several exemplars, fill, lattice exemplars and exemplars under
+        48 px always finish by the ascent.
     coherence_weight:
         Strength of the coherence term relative to the sliced term's
         gradient, 0 to 10 (default 0.5; 1 blurred bark at 1024 px, 3 washed it out).
@@ -151,7 +152,7 @@ class SynthesisConfig:
     iterations_coarse: int = 150
     iterations_fine: int = 40
     coherence_levels: int = 3
-    correspondence_levels: int = 0
+    detail: DetailName = "exemplar"
     coherence_weight: float = 0.5
     spectrum_weight: float = 0.0
     regularity: RegularityName = "auto"
@@ -176,7 +177,6 @@ class SynthesisConfig:
             "iterations_coarse",
             "iterations_fine",
             "coherence_levels",
-            "correspondence_levels",
             "coherence_every",
             "coherence_stride",
             "resample_every",
@@ -196,7 +196,6 @@ class SynthesisConfig:
         _check_range("iterations_coarse", self.iterations_coarse, 1, 5000)
         _check_range("iterations_fine", self.iterations_fine, 1, 5000)
         _check_range("coherence_levels", self.coherence_levels, 0, 8)
-        _check_range("correspondence_levels", self.correspondence_levels, 0, 8)
         _check_range("coherence_weight", self.coherence_weight, 0.0, 10.0)
         _check_range("spectrum_weight (regularity)", self.spectrum_weight, *REGULARITY_RANGE)
         _check_range("coherence_every", self.coherence_every, 1, 100)
@@ -207,6 +206,8 @@ class SynthesisConfig:
         _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
         _check_range("memory_budget_mb", self.memory_budget_mb, *MEMORY_BUDGET_RANGE)
+        if self.detail not in DETAILS:
+            raise InvalidConfigError(f"detail is {self.detail!r}; allowed: {', '.join(DETAILS)}")
         if self.regularity not in REGULARITIES:
             raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
         if self.optimizer not in OPTIMIZERS:

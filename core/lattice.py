@@ -292,11 +292,6 @@ def fitted_size(periods: tuple[int, int], height: int, width: int) -> tuple[int,
     return max(1, round(height / py)) * py, max(1, round(width / px)) * px
 
 
-def quilt_rows(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> int:
-    """How many rows of blocks :func:`lattice_quilt_steps` places (and stage texts it yields)."""
-    return len(grid(exemplar_shape, size)[0]) - 1
-
-
 def lattice_quilt_steps(
     exemplar: np.ndarray,
     lattice: Lattice,
@@ -307,7 +302,7 @@ def lattice_quilt_steps(
     """Quilt a (height, width) torus from ``exemplar`` with every block on the lattice.
 
     ``size`` must hold whole periods (:func:`fitted_size`). Yields a stage
-    text after each row of blocks (:func:`quilt_rows` of them); returns the
+    text after each row of blocks (:func:`core.quilt.quilt_rows` of them); returns the
     canvas, (height, width, C) float32 (``canvas`` if given: filled in place,
     for previews).
     """

@@ -110,6 +110,7 @@ class DistanceSettings:
     directions: int = 32
     samples: int = 8192
 
+
 _CHUNK_ELEMENTS = 1 << 22  # float32 elements of a temporary block (16 MiB)
 _SPLIT_BLOCKS = 4  # checkerboard squares along the exemplar's short side
 
@@ -1218,7 +1219,7 @@ def repetition(
 ) -> Repetition:
     """Copied regions of an output and the exemplar regions it repeats.
 
-    A synthesis that copies (a correspondence finish, a patch-based tool)
+    A synthesis that copies (the detail finish, a quilt, a patch-based tool)
     shows pieces of the exemplar as they are. Artists accept copied pieces;
     they reject a recognizable landmark that appears twice. This finds, for
     every output patch, the exemplar offset it is copied from, joins

@@ -75,7 +75,6 @@ class PatchMatcher:
         self.features = feats
         #: Mean squared norm of the exemplar's patch features: the scale of a match distance.
         self.variance = float(np.mean(np.einsum("ij,ij->i", feats, feats)))
-        self.bias: np.ndarray | None = None  # an extra cost per exemplar patch (see set_bias)
         self.ey: np.ndarray | None = None
         self.ex: np.ndarray | None = None
         self._prior: tuple[np.ndarray, np.ndarray, float] | None = None  # a coarser level's field
@@ -111,21 +110,12 @@ class PatchMatcher:
             self.rng.integers(0, self.cols, size=shape),
         )
 
-    def set_bias(self, bias: np.ndarray | None) -> None:
-        """Add ``bias`` (rows, cols) float32 >= 0 to the cost of matching each exemplar patch (None: none).
-
-        The correspondence finish penalizes overused exemplar patches this way.
-        """
-        self.bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32).ravel()
-
     def _cost(self, fo: np.ndarray, ey: np.ndarray, ex: np.ndarray) -> np.ndarray:
         flat = (ey * self.cols + ex).ravel()
         diff = fo - self.features[flat]
         cost = np.einsum("ij,ij->i", diff, diff)
         if self.penalty is not None:
             cost += self.penalty[flat]
-        if self.bias is not None:
-            cost += self.bias[flat]
         return cost.reshape(ey.shape)
 
     def match(
@@ -135,16 +125,12 @@ class PatchMatcher:
         *,
         iterations: int = 2,
         shift: tuple[int, int] = (0, 0),
-        start: tuple[np.ndarray, np.ndarray] | None = None,
         jumps: tuple[int, ...] = (1,),
     ) -> tuple[np.ndarray, np.ndarray]:
         """Refine and return the matches of the output patches on ``grid``.
 
         ``shift`` is how far the grid moved since the last call (rows,
-        columns): the kept matches move with it. ``start``, if given, replaces
-        the kept matches: (grid.rows, grid.cols) int64 exemplar patch corner
-        rows and columns to start from (the correspondence finish passes the
-        patches its coordinate map points at). ``jumps``: grid distances a
+        columns): the kept matches move with it. ``jumps``: grid distances a
         match propagates over in one round (1 is PatchMatch's neighbour step;
         adding 4, 16, ... spreads a good match across the image in fewer
         rounds, as jump flooding does, since a vectorized round cannot scan
@@ -159,9 +145,7 @@ class PatchMatcher:
         """
         shape = (grid.rows, grid.cols)
         fo = self._features_of(x, grid)
-        if start is not None:
-            self.ey, self.ex = start
-        elif self.ey is None or self.ex is None or self.ey.shape != shape:
+        if self.ey is None or self.ex is None or self.ey.shape != shape:
             self.ey, self.ex = self._initial(shape)
         ey = np.clip(self.ey + shift[0], 0, self.rows - 1)
         ex = np.clip(self.ex + shift[1], 0, self.cols - 1)

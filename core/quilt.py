@@ -5,11 +5,24 @@ through an overlap (:func:`dp_cut`, dynamic programming; make-tileable's cut
 too), the block grid on a torus (:func:`grid`) and the cut of a block against
 what is already there (:func:`cut_mask`). :mod:`core.lattice` quilts regular
 textures on their lattice with them.
+
+The detail finish of every other single exemplar lives here too
+(:func:`guided_quilt_steps`): the style-space ascent lays the texture out
+at about a quarter of the output's size, and the full-size texture is then
+quilted from exemplar blocks that agree with the blocks already placed *and*
+with the ascent's image there (Efros and Freeman's texture transfer). The
+layout is the ascent's; every pixel and every edge is the exemplar's own, so
+detail is as sharp as the exemplar's at any size, and every channel (alpha,
+each PBR map) follows the same copies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import numpy as np
+
+from .resample import resize
 
 #: Blocks: about this fraction of the exemplar's short side, within BLOCK_RANGE; overlap a quarter of it.
 #: Below a quarter, so a copied block (cut in its overlaps) covers less than 1/16 of the exemplar: no
@@ -18,6 +31,24 @@ BLOCK_FRACTION = 0.22
 BLOCK_RANGE = (24, 160)
 #: Candidates within (1 + tolerance) x the best error are drawn at random.
 TOLERANCE = 0.2
+#: The guided quilt scores candidates on copies shrunk by this factor (exemplar positions every
+#: SCORE_FACTOR px, then refined to the pixel within half of it): a few ms per block.
+SCORE_FACTOR = 4
+#: Weight of the agreement with the ascent's image against that with the blocks already placed.
+GUIDE_WEIGHT = 1.0
+#: The guided quilt's shortlist: the best-scored positions (at least a quarter block apart), of which
+#: the one that best continues the placed pixels at full size is taken. Against one drawn at random
+#: within TOLERANCE of the best it keeps brick joints and marble bands running across block edges
+#: (normalized distance and coherence unchanged within 0.05 on bark, gravel, onyx and brick_gray).
+CANDIDATES = 8
+#: Weight of the usage penalty: a candidate pays USAGE_WEIGHT x (the exemplar's variance) x (how many
+#: times its exemplar area was already copied). Without it the quilt keeps returning to the exemplar
+#: places that fit best (bark: its few moss patches everywhere, normalized distance 1.37); with it
+#: every place is used about as often, as the exemplar's own statistics ask (bark -0.00). Measured
+#: at 0, 0.5, 1, 2 and 4 on 8 exemplars: 2 is the best or within 0.1 of it on each.
+USAGE_WEIGHT = 2.0
+#: Exemplars with a shorter side take the ascent to the end: two of the smallest blocks.
+MIN_QUILT_SIDE = 2 * BLOCK_RANGE[0]
 
 
 def positions(n: int, count: int) -> list[int]:
@@ -37,6 +68,11 @@ def grid(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[list[i
     step = block - overlap
     ht, wt = size
     return positions(ht, max(1, round(ht / step))), positions(wt, max(1, round(wt / step))), overlap
+
+
+def quilt_rows(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> int:
+    """How many rows of blocks a quilt of ``size`` places (and stage texts its steps yield)."""
+    return len(grid(exemplar_shape, size)[0]) - 1
 
 
 def dp_cut(cost: np.ndarray, *, periodic: bool) -> np.ndarray:
@@ -98,3 +134,190 @@ def cut_mask(old: np.ndarray, new: np.ndarray, known: np.ndarray, overlap: int) 
         keep = keep.T if turn else keep
         take[strip] &= keep
     return take
+
+
+def score_factor(exemplar_shape: tuple[int, ...]) -> int:
+    """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates: :data:`SCORE_FACTOR`, or 1 for
+    exemplars under 32 x SCORE_FACTOR px (too few positions to shrink)."""
+    return SCORE_FACTOR if min(exemplar_shape[:2]) >= 32 * SCORE_FACTOR else 1
+
+
+def _box_down(image: np.ndarray, f: int) -> np.ndarray:
+    """Means over f x f cells (the image cropped to multiples of f): (h // f, w // f, C) float64."""
+    h, w = image.shape[0] // f * f, image.shape[1] // f * f
+    c = image.shape[2] if image.ndim == 3 else 1
+    return image[:h, :w].reshape(h // f, f, w // f, f, c).mean(axis=(1, 3))
+
+
+def _window_means(values: np.ndarray, sh: int, sw: int) -> np.ndarray:
+    """Mean of ``values`` (hs, ws) over every sh x sw window inside it: (hs - sh + 1, ws - sw + 1)."""
+    cum = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+    cum[1:, 1:] = values.cumsum(axis=0).cumsum(axis=1)
+    return (cum[sh:, sw:] - cum[:-sh, sw:] - cum[sh:, :-sw] + cum[:-sh, :-sw]) / (sh * sw)
+
+
+class _Candidates:
+    """Every exemplar position of a block, scored at once by FFT on the shrunk exemplar."""
+
+    def __init__(self, exemplar: np.ndarray, f: int) -> None:
+        h, w = exemplar.shape[:2]
+        self.f = f
+        small = resize(exemplar, h // f, w // f, periodic=False) if f > 1 else exemplar
+        self.small = small.astype(np.float64)
+        self.shape = self.small.shape[:2]
+        self.spectra = np.fft.rfft2(self.small, axes=(0, 1))
+        self.squares = np.fft.rfft2((self.small**2).sum(axis=2))
+        self.unit = float(self.small.reshape(-1, self.small.shape[2]).var(axis=0).sum())
+        self.usage = np.zeros(self.shape)
+
+    def errors(self, placed: np.ndarray, weight: np.ndarray, target: np.ndarray, guide_weight: float) -> np.ndarray:
+        """Weighted mean squared difference of every position's block (sh, sw cells) to the placed pixels'
+        means ``placed`` where ``weight`` (the placed fraction of each cell) is positive, plus
+        ``guide_weight`` times that to ``target`` (the guide): (hs - sh + 1, ws - sw + 1)."""
+        hs, ws = self.shape
+        sh, sw = weight.shape
+        n_placed = float(weight.sum())
+        a_placed = weight / n_placed if n_placed > 0 else np.zeros_like(weight)
+        a_guide = np.full((sh, sw), guide_weight / (sh * sw))
+        mean = placed / np.maximum(weight, 1e-9)[:, :, None]
+        at = a_placed[:, :, None] * mean + a_guide[:, :, None] * target
+        cross = self.squares * np.conj(np.fft.rfft2(a_placed + a_guide, s=(hs, ws)))
+        cross -= 2.0 * np.sum(self.spectra * np.conj(np.fft.rfft2(at, s=(hs, ws), axes=(0, 1))), axis=2)
+        constant = float(np.sum(a_placed[:, :, None] * mean**2 + a_guide[:, :, None] * target**2))
+        return np.fft.irfft2(cross, s=(hs, ws))[: hs - sh + 1, : ws - sw + 1] + constant
+
+    def used(self, y: int, x: int, sh: int, sw: int) -> None:
+        """Count a copy of the block at cell (y, x) in the usage map."""
+        self.usage[y : y + sh, x : x + sw] += 1
+
+    def usage_penalty(self, sh: int, sw: int) -> np.ndarray:
+        """The usage penalty of every position (see :data:`USAGE_WEIGHT`), before its weight."""
+        return self.unit * _window_means(self.usage, sh, sw)
+
+
+def _refine(
+    exemplar: np.ndarray, old: np.ndarray, known: np.ndarray, y0: int, x0: int, reach: int
+) -> tuple[int, int, float]:
+    """The position within ``reach`` px of (y0, x0) whose block agrees best with the placed pixels
+    (``old`` where ``known``) at full size, and its sum of squared differences."""
+    h, w = exemplar.shape[:2]
+    bh, bw = known.shape
+    ys, xs = np.nonzero(known)
+    d = np.arange(-reach, reach + 1)
+    dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing="ij"))
+    ok = (y0 + dy >= 0) & (y0 + dy <= h - bh) & (x0 + dx >= 0) & (x0 + dx <= w - bw)
+    dy, dx = dy[ok], dx[ok]
+    if ys.size == 0 or dy.size == 0:
+        return y0, x0, 0.0
+    errors = np.sum((exemplar[(y0 + dy)[:, None] + ys, (x0 + dx)[:, None] + xs] - old[ys, xs]) ** 2, axis=(1, 2))
+    k = int(np.argmin(errors))
+    return y0 + int(dy[k]), x0 + int(dx[k]), float(errors[k])
+
+
+def _shortlist(err: np.ndarray, py: np.ndarray, px: np.ndarray, apart: int, count: int) -> list[tuple[int, int]]:
+    """Up to ``count`` positions (py, px) of least finite ``err``, each at least ``apart`` px from the others."""
+    chosen: list[tuple[int, int]] = []
+    flat = err.ravel()
+    for idx in np.argsort(flat, kind="stable"):
+        if not np.isfinite(flat[idx]) or len(chosen) == count:
+            break
+        y, x = int(py.ravel()[idx]), int(px.ravel()[idx])
+        if all(max(abs(y - a), abs(x - b)) >= apart for a, b in chosen):
+            chosen.append((y, x))
+    return chosen
+
+
+def guided_quilt_steps(
+    exemplar: np.ndarray,
+    guide: np.ndarray,
+    size: tuple[int, int],
+    rng: np.random.Generator,
+    canvas: np.ndarray | None = None,
+    *,
+    guide_weight: float = GUIDE_WEIGHT,
+    usage_weight: float = USAGE_WEIGHT,
+) -> Generator[str, None, np.ndarray]:
+    """Quilt a torus of ``size`` from ``exemplar`` blocks that follow ``guide``.
+
+    Parameters
+    ----------
+    exemplar:
+        (h, w, C) float32, each side at least :data:`MIN_QUILT_SIDE`.
+    guide:
+        (H', W', C) float32 in the exemplar's space: the layout to follow (the
+        ascent's image at a coarse level); resized to the scoring scale.
+    size:
+        (H, W) of the texture.
+    rng:
+        Draws where the grid of blocks starts (so that the torus's wrap is not
+        a block edge) and the first block among the shortlist.
+    canvas:
+        (H, W, C) float32 filled in place (for previews), or None.
+    guide_weight, usage_weight:
+        See :data:`GUIDE_WEIGHT` and :data:`USAGE_WEIGHT`.
+
+    For each block of :func:`grid`, every exemplar position (every f px, f =
+    :func:`score_factor`) is scored at once on the shrunk copies: the mean
+    squared difference to the pixels already placed in the block's overlaps,
+    plus ``guide_weight`` times that to the guide, plus the usage penalty.
+    Positions continuing a neighbour's copy (an offset within a quarter block
+    of the neighbour's) are left out, so no copied region grows beyond about a
+    block. Of the :data:`CANDIDATES` best, each moved to the pixel (within f / 2)
+    that best continues the placed pixels, the one that continues them best at
+    full size is cut in along least-difference paths. Yields a stage text
+    after each row of blocks; returns the canvas.
+    """
+    h, w, c = exemplar.shape
+    ht, wt = size
+    if min(h, w) < MIN_QUILT_SIDE:
+        raise ValueError(f"the exemplar is smaller than {MIN_QUILT_SIDE} px, two blocks of the quilt")
+    rows, cols, overlap = grid(exemplar.shape, (ht, wt))
+    phase_y, phase_x = int(rng.integers(ht)), int(rng.integers(wt))
+    rows, cols = [phase_y + y for y in rows], [phase_x + x for x in cols]
+    f = score_factor(exemplar.shape)
+    scores = _Candidates(exemplar, f)
+    hs, ws = scores.shape
+    guide = resize(guide, max(1, ht // f), max(1, wt // f), periodic=True).astype(np.float64)
+    if canvas is None:
+        canvas = np.zeros((ht, wt, c), dtype=np.float32)
+    filled = np.zeros((ht, wt), dtype=bool)
+    offsets: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in range(len(rows) - 1):
+        for k in range(len(cols) - 1):
+            bh = min(rows[r + 1] - rows[r] + overlap, h)
+            bw = min(cols[k + 1] - cols[k] + overlap, w)
+            ys = (rows[r] + np.arange(bh)) % ht
+            xs = (cols[k] + np.arange(bw)) % wt
+            known = filled[np.ix_(ys, xs)]
+            old = canvas[np.ix_(ys, xs)]
+            sh, sw = max(1, bh // f), max(1, bw // f)
+            placed = _box_down(np.where(known[:, :, None], old, 0.0), f)[:sh, :sw]
+            weight = _box_down(known.astype(np.float64), f)[:sh, :sw, 0]
+            gy = ((rows[r] % ht) // f + np.arange(sh)) % guide.shape[0]
+            gx = ((cols[k] % wt) // f + np.arange(sw)) % guide.shape[1]
+            err = scores.errors(placed, weight, guide[np.ix_(gy, gx)], guide_weight)
+            if usage_weight > 0:
+                err = err + usage_weight * scores.usage_penalty(sh, sw)
+            py, px = np.mgrid[0 : hs - sh + 1, 0 : ws - sw + 1] * f
+            inside = (py + bh <= h) & (px + bw <= w)
+            apart = max(f, bh // 4)
+            ok = inside.copy()
+            for dr in (-1, 0, 1):
+                for dk in (-1, 0, 1):
+                    o = offsets.get((r + dr, k + dk))
+                    if o is not None:
+                        ok &= np.maximum(np.abs(py - rows[r] - o[0]), np.abs(px - cols[k] - o[1])) >= apart
+            shortlist = _shortlist(np.where(ok if ok.any() else inside, err, np.inf), py, px, apart, CANDIDATES)
+            if known.any():
+                refined = [_refine(exemplar, old, known, y, x, f // 2) for y, x in shortlist]
+                y0, x0, _ = min(refined, key=lambda found: found[2])
+            else:
+                y0, x0 = shortlist[int(rng.integers(len(shortlist)))]
+            new = exemplar[y0 : y0 + bh, x0 : x0 + bw]
+            take = cut_mask(old, new, known, overlap)
+            canvas[np.ix_(ys, xs)] = np.where(take[:, :, None], new, old)
+            filled[np.ix_(ys, xs)] = True
+            offsets[(r, k)] = (y0 - rows[r], x0 - cols[k])
+            scores.used(y0 // f, x0 // f, sh, sw)
+        yield f"detail: row {r + 1} of {len(rows) - 1} of blocks"
+    return canvas

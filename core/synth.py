@@ -22,14 +22,14 @@ import numpy as np
 
 from .blas import single_threaded_blas
 from .config import SynthesisConfig, check_seed
-from .correspond import CoordinateMap, refine
 from .errors import InvalidExemplarError, MemoryBudgetError
 from .exemplars import PreparedExemplars, check_image_size, check_weights, prepare_exemplars
 from .known import KnownRegion, LevelConstraints, fill_region, level_masks, valid_corners
-from .lattice import Lattice, find_lattice, fitted_size, lattice_quilt_steps, quilt_rows, torus_periods
+from .lattice import Lattice, find_lattice, fitted_size, lattice_quilt_steps, torus_periods
 from .maps import MapSet, prepare_map_sets
 from .nearest import PatchMatcher
 from .optim import Optimizer, make_optimizer
+from .quilt import MIN_QUILT_SIDE, guided_quilt_steps, quilt_rows
 from .resample import nearest, resize
 from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
 from .task import Progress
@@ -46,14 +46,11 @@ class Level:
     scale:
         Exemplar (and output) scale relative to full size, in (0, 1].
     iterations:
-        Optimizer iterations, or correspondence passes when ``finish``.
+        Optimizer iterations.
     coherence:
-        The nearest-patch coherence term joins the sliced term (pixel levels).
+        The nearest-patch coherence term joins the sliced term.
     learning_rate:
-        The optimizer's step size at this level (pixel levels).
-    finish:
-        Finished by correspondence (:mod:`core.correspond`) instead of
-        pixel optimization.
+        The optimizer's step size at this level.
     """
 
     height: int
@@ -62,32 +59,23 @@ class Level:
     iterations: int
     coherence: bool
     learning_rate: float
-    finish: bool = False
 
 
-#: Correspondence passes (gather, match, vote) at the first finished level and at each later one.
-FIRST_FINISH_PASSES = 4
-FINISH_PASSES = 2
-#: Grid step of the finish's matched patches (about ceil(k / stride)^2 proposals per pixel) and the
-#: PatchMatch rounds of its first match (from a coarser field or random).
-FINISH_STRIDE = 3
-FIRST_MATCH_ROUNDS = 3
-#: Grid distances a match propagates over per PatchMatch round in the finish (jump flooding:
-#: measured on a 128 px crop of bark matched to its exemplar, 2 rounds found the true offset for
-#: 0.4 % of the pixels with (1,) and 97.6 % with (1, 4, 16)).
-FINISH_JUMPS = (1, 4, 16)
-#: Work of one correspondence pass in units of one optimizer iteration (for Progress.fraction).
-_PASS_WORK = 3
+#: With the detail finish (``detail="exemplar"``) the ascent stops at the first level whose scale is at
+#: most this (about a quarter of the output's side) and the quilt makes the full-size texture from it.
+GUIDE_SCALE = 0.3
+#: Work of the detail finish in units of one optimizer iteration at the output's size (for
+#: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 3.5 s of 14).
+_QUILT_WORK = 2
 
 
-def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, finish: bool = True) -> list[Level]:
-    """The coarse-to-fine schedule for these exemplar short sides (finest last).
+def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, guide: bool = False) -> list[Level]:
+    """The coarse-to-fine schedule of the ascent for these exemplar short sides (finest last).
 
-    The finest ``config.correspondence_levels`` levels are finished by
-    correspondence when ``finish`` (one exemplar, no known pixels); the
-    iteration and learning-rate schedules and the coherence term span the
-    pixel-optimized levels below them. The coarsest level is always
-    pixel-optimized: the style-space ascent lays the texture out.
+    ``guide``: the ascent only lays the texture out for the detail finish
+    (:func:`core.quilt.guided_quilt_steps`), so it stops at the first level
+    at or below :data:`GUIDE_SCALE` (the coarsest if none is); the iteration
+    and learning-rate schedules and the coherence term span the levels kept.
     """
     smallest = min(exemplar_sides)
     r = config.scale_factor
@@ -97,17 +85,16 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, finis
     min_out = max(2 * config.patch_size, 16)
     while count > 1 and min(config.width, config.height) * r ** (count - 1) < min_out:
         count -= 1
-    finished = min(config.correspondence_levels, count - 1) if finish else 0
-    pixel_levels = count - finished
+    skipped = 0  # finest levels left to the detail finish
+    while guide and skipped < count - 1 and r**skipped > GUIDE_SCALE:
+        skipped += 1
+    kept = count - skipped
     levels = []
-    for i in range(count):
+    for i in range(kept):
         depth = count - 1 - i
         scale = r**depth
-        t = min(1.0, i / (pixel_levels - 1)) if pixel_levels > 1 else 1.0
+        t = i / (kept - 1) if kept > 1 else 1.0
         iters = round(config.iterations_coarse * (config.iterations_fine / config.iterations_coarse) ** t)
-        is_finish = i >= pixel_levels
-        if is_finish:
-            iters = FIRST_FINISH_PASSES if i == pixel_levels else FINISH_PASSES
         levels.append(
             Level(
                 height=max(1, round(config.height * scale)),
@@ -115,19 +102,18 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, finis
                 scale=scale,
                 iterations=max(1, iters),
                 learning_rate=config.learning_rate * (config.learning_rate_fine / config.learning_rate) ** t,
-                coherence=not is_finish
-                and depth - finished < config.coherence_levels
-                and smallest * scale >= 2 * config.patch_size,
-                finish=is_finish,
+                coherence=depth - skipped < config.coherence_levels and smallest * scale >= 2 * config.patch_size,
             )
         )
     return levels
 
 
-def estimate_memory(config: SynthesisConfig, shapes: Sequence[tuple[int, int, int]]) -> int:
-    """Estimated peak memory in bytes of a synthesis (finest level dominates)."""
+def estimate_memory(config: SynthesisConfig, shapes: Sequence[tuple[int, int, int]], scale: float = 1.0) -> int:
+    """Estimated peak memory in bytes of a synthesis whose ascent ends at ``scale`` (the finest level
+    dominates; below 1, the detail finish's full-size canvases are added)."""
     c = shapes[0][2]
-    pixels = config.width * config.height
+    pixels = round(config.width * scale) * round(config.height * scale)
+    quilt = 0 if scale >= 1.0 else config.width * config.height * (c * 4 * 3 + 1)  # canvas, preview, roll, mask
     dim = config.patch_size**2 * c
     images = pixels * c * 4 * 16  # x, gradients, optimizer state, previews, targets
     if config.optimizer == "lbfgs":
@@ -140,7 +126,7 @@ def estimate_memory(config: SynthesisConfig, shapes: Sequence[tuple[int, int, in
         queries = pixels // config.coherence_stride**2
         coherence = sum(h * w for h, w, _ in shapes) * 16 * 4 + queries * (16 * 4 * 6 + dim * 4 * 3)
     exemplars = sum(h * w * c * 4 * 4 for h, w, _ in shapes)
-    return int(images + sliced + samples + coherence + exemplars + (64 << 20))
+    return int(images + sliced + samples + coherence + exemplars + quilt + (64 << 20))
 
 
 def scale_exemplar(image: np.ndarray, scale: float) -> np.ndarray:
@@ -153,13 +139,10 @@ def scale_exemplar(image: np.ndarray, scale: float) -> np.ndarray:
 
 @dataclass
 class _Carry:
-    """What one level hands to the next: the coherence term's matchers, their scale, the correspondence map."""
+    """What one level hands to the next: the coherence term's matchers and their scale."""
 
     matchers: list[PatchMatcher] | None = None
     scale: float = 1.0
-    coords: CoordinateMap | None = None
-    level_scale: float = 1.0  # the previous level's
-    exemplar_shape: tuple[int, int] = (0, 0)  # the previous level's exemplar (h, w)
 
 
 class LevelObjective:
@@ -279,23 +262,32 @@ class Synthesizer:
         ):
             raise ValueError("a known region needs its own image as the one exemplar and the config at its size")
         shapes = [im.shape for im in self.prepared.images]
-        need = estimate_memory(self.config, shapes)  # type: ignore[arg-type]
+        # A regular single exemplar is quilted on its lattice (core.lattice) instead of optimized.
+        self.lattice: Lattice | None = None
+        if known is None and len(self.prepared.images) == 1:
+            self.lattice = find_lattice(self.prepared.images[0], self.config.regularity)
+        # The detail finish copies: blends keep the pixel optimization (the barycenter) to the end, and
+        # fill keeps its known pixels.
+        self.detail = (
+            self.config.detail == "exemplar"
+            and self.lattice is None
+            and known is None
+            and len(self.prepared.images) == 1
+            and min(shapes[0][:2]) >= MIN_QUILT_SIDE
+        )
+        self.levels = plan_levels(self.config, [min(s[0], s[1]) for s in shapes], guide=self.detail)
+        if known is not None:
+            self.levels = self._levels_with_exemplar_patches(known)
+        need = estimate_memory(self.config, shapes, self.levels[-1].scale)  # type: ignore[arg-type]
         if need > self.config.memory_budget_mb * (1 << 20):
             raise MemoryBudgetError(
                 f"a {self.config.width}x{self.config.height} texture would need about "
                 f"{need / (1 << 30):.1f} GiB of memory; the budget (memory_budget_mb) is "
                 f"{self.config.memory_budget_mb / 1024:.1f} GiB. Choose a smaller size or raise the budget"
             )
-        # A regular single exemplar is quilted on its lattice (core.lattice) instead of optimized.
-        self.lattice: Lattice | None = None
-        if known is None and len(self.prepared.images) == 1:
-            self.lattice = find_lattice(self.prepared.images[0], self.config.regularity)
-        # A map can only copy: blends keep the pixel optimization (the barycenter) to the end.
-        finish = len(self.prepared.images) == 1 and known is None
-        self.levels = plan_levels(self.config, [min(s[0], s[1]) for s in shapes], finish=finish)
-        if known is not None:
-            self.levels = self._levels_with_exemplar_patches(known)
-        work = [lv.height * lv.width * lv.iterations * (_PASS_WORK if lv.finish else 1) for lv in self.levels]
+        work = [lv.height * lv.width * lv.iterations for lv in self.levels]
+        if self.detail:
+            work.append(self.config.height * self.config.width * _QUILT_WORK)
         self._work_before = np.concatenate([[0.0], np.cumsum(work, dtype=np.float64)])
         self._x: np.ndarray | None = None
         self._result: np.ndarray | None = None
@@ -363,11 +355,13 @@ class Synthesizer:
 
     @property
     def total_steps(self) -> int:
-        """Steps :meth:`steps` yields: the iterations (or correspondence passes) of every level, or the
-        rows of blocks and the final resampling on a lattice."""
+        """Steps :meth:`steps` yields: the iterations of every level and the detail finish's rows of blocks,
+        or the rows of blocks and the final resampling on a lattice."""
         if self.lattice is not None:
             return quilt_rows(self.prepared.images[0].shape, self._lattice_size()) + 1
-        return sum(level.iterations for level in self.levels)
+        size = (self.config.height, self.config.width)
+        rows = quilt_rows(self.prepared.images[0].shape, size) if self.detail else 0
+        return sum(level.iterations for level in self.levels) + rows
 
     def _lattice_size(self) -> tuple[int, int]:
         """The torus the lattice quilt fills: whole periods nearest the output size."""
@@ -441,8 +435,8 @@ class Synthesizer:
         return noise.reshape(level.height, level.width, c).astype(np.float32)
 
     def steps(self) -> Generator[Progress, None, None]:
-        """Run the synthesis, yielding a :class:`Progress` after every iteration (or correspondence pass,
-        or row of lattice blocks)."""
+        """Run the synthesis, yielding a :class:`Progress` after every iteration and every row of blocks
+        (the detail finish's, or the lattice quilt's)."""
         if self.lattice is not None:
             yield from self._lattice_steps()
             return
@@ -455,9 +449,8 @@ class Synthesizer:
             constraints = LevelConstraints.at(self.known, level.height, level.width, cfg.patch_size)
             stage = f"level {li + 1} of {len(self.levels)} ({level.width}x{level.height})"
             with single_threaded_blas():
-                self._x = self._start_image(level, exemplars, constraints, rng, carry)
-            run = self._finish_level if level.finish else self._optimize_level
-            for it, loss in enumerate(run(level, exemplars, constraints, rng, carry, optimizer)):
+                self._x = self._start_image(level, exemplars, constraints, rng)
+            for it, loss in enumerate(self._optimize_level(level, exemplars, constraints, rng, carry, optimizer)):
                 if not np.all(np.isfinite(self._x)):
                     raise FloatingPointError(f"the synthesis diverged at {stage}, iteration {it + 1}")
                 self.history.append(loss)
@@ -474,10 +467,33 @@ class Synthesizer:
                     loss=loss,
                     _preview=self.preview,
                 )
-            carry.level_scale, carry.exemplar_shape = level.scale, (exemplars[0].shape[0], exemplars[0].shape[1])
         self.evaluations = optimizer.evaluations
+        if self.detail:
+            yield from self._detail_steps(rng)
         assert self._x is not None
         self._result = self._output(self._x)
+
+    def _detail_steps(self, rng: np.random.Generator) -> Generator[Progress, None, None]:
+        """Quilt the full-size texture from exemplar blocks that follow the ascent's layout (self._x)."""
+        cfg = self.config
+        assert self._x is not None
+        guide = self._x
+        start = resize(guide, cfg.height, cfg.width, periodic=True)  # the preview until blocks cover it
+        self._x = start
+        work = guided_quilt_steps(self.prepared.images[0], guide, (cfg.height, cfg.width), rng, canvas=start)
+        rows = self.total_steps - sum(level.iterations for level in self.levels)
+        before, total = float(self._work_before[-2]), float(self._work_before[-1])
+        for row, stage in enumerate(work, start=1):  # the canvas fills in place
+            yield Progress(
+                stage=stage,
+                level=len(self.levels),
+                levels=len(self.levels),
+                iteration=row,
+                iterations=rows,
+                fraction=min(1.0, (before + (total - before) * row / rows) / total),
+                loss=0.0,
+                _preview=self.preview,
+            )
 
     def _lattice_steps(self) -> Generator[Progress, None, None]:
         """Quilt on the exemplar's lattice (:mod:`core.lattice`), then resample to the output size."""
@@ -513,7 +529,6 @@ class Synthesizer:
         exemplars: list[np.ndarray],
         constraints: LevelConstraints,
         rng: np.random.Generator,
-        carry: _Carry,
     ) -> np.ndarray:
         """The level's starting image: noise at the coarsest level, else the previous level upsampled.
 
@@ -521,19 +536,13 @@ class Synthesizer:
         known pixels): a texture's position is arbitrary, and without it every
         level's resampling grid meets the wrap at the same phase, which
         accumulates into a visible seam (measured: seam score 1.3 -> 2.4 over
-        five levels on periodic noise). The correspondence map, if any, rolls
-        and is upsampled with the image.
+        five levels on periodic noise).
         """
         if self._x is None:
             return constraints.paste(self._initial(level, exemplars, rng), exemplars[0])
         shift = (0, 0)
         if self.known is None:
             shift = (int(rng.integers(self._x.shape[0])), int(rng.integers(self._x.shape[1])))
-        if carry.coords is not None and level.finish:
-            rolled = CoordinateMap(*(np.roll(a, shift, axis=(0, 1)) for a in (carry.coords.rows, carry.coords.cols)))
-            side = (exemplars[0].shape[0], exemplars[0].shape[1])
-            carry.coords = rolled.upsampled(level.height, level.width, side, carry.exemplar_shape)
-            return carry.coords.gather(exemplars[0])
         x = resize(np.roll(self._x, shift, axis=(0, 1)), level.height, level.width, periodic=True)
         return constraints.paste(x, exemplars[0])
 
@@ -589,54 +598,6 @@ class Synthesizer:
             with single_threaded_blas():
                 self._x, loss = optimizer.step(self._x, objective)
             yield loss
-
-    def _finish_level(
-        self,
-        level: Level,
-        exemplars: list[np.ndarray],
-        constraints: LevelConstraints,
-        rng: np.random.Generator,
-        carry: _Carry,
-        optimizer: Optimizer,
-    ) -> Generator[float, None, None]:
-        """Refine the correspondence map at one level; yields the mean match distance after every pass.
-
-        At the first finished level the upsampled pixel image is matched
-        against the exemplar blurred the same way (upsampled from the previous
-        level's scale), so blurred output patches find the exemplar patches
-        they are blurred copies of; every later match compares sharp gathered
-        output with the sharp exemplar.
-        """
-        cfg = self.config
-        exemplar = exemplars[0]
-        valid = constraints.valid[0] if constraints.valid else None
-        with single_threaded_blas():
-            matcher = PatchMatcher(exemplar, cfg.patch_size, rng, valid=valid)
-        for p in range(level.iterations):
-            with single_threaded_blas():
-                if carry.coords is None:
-                    h, w = exemplar.shape[:2]
-                    blurred = resize(scale_exemplar(exemplar, carry.level_scale / level.scale), h, w, periodic=False)
-                    first = PatchMatcher(blurred, cfg.patch_size, rng)
-                    if carry.matchers is not None:
-                        first.seed_from(carry.matchers[0], level.scale / carry.scale)
-                    assert self._x is not None
-                    carry.coords = refine(
-                        None,
-                        exemplar,
-                        first,
-                        rng,
-                        stride=FINISH_STRIDE,
-                        image=self._x,
-                        iterations=FIRST_MATCH_ROUNDS,
-                        jumps=FINISH_JUMPS,
-                    )
-                else:
-                    carry.coords = refine(
-                        carry.coords, exemplar, matcher, rng, stride=FINISH_STRIDE, jumps=FINISH_JUMPS
-                    )
-                self._x = carry.coords.gather(exemplar)
-            yield float(p)
 
     def run(self, callback: Callable[[Progress], bool | None] | None = None) -> np.ndarray:
         """Run to the end and return the result.

@@ -33,8 +33,8 @@ MODULES = (
     "test_known",
     "test_maps",
     "test_gradients",
-    "test_correspond",
     "test_lattice",
+    "test_detail",
     "blender.figures",
 )
 
