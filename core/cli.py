@@ -34,6 +34,7 @@ import numpy as np
 from .config import (
     BORDER_RANGE,
     DEFAULT_BORDER,
+    DETAILS,
     MAX_OUTPUT_SIDE,
     MAX_SEED,
     MIN_OUTPUT_SIDE,
@@ -248,6 +249,13 @@ def build_parser(prog: str = "python -m core", kind: str = "new") -> argparse.Ar
             "studs, quilting) is synthesized on it, joints straight; off: never; on: whenever any lattice can be "
             "found",
         )
+        parser.add_argument(
+            "--detail",
+            choices=DETAILS,
+            default="exemplar",
+            help="exemplar (default): the ascent lays the texture out and the finished pixels are quilted from the "
+            "exemplar along it, as sharp as the exemplar; ascent: every pixel optimized (softer, never copies)",
+        )
     if kind == "new":
         parser.add_argument("--alpha", action="store_true", help="synthesize the exemplars' alpha channel too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -287,6 +295,7 @@ def settings_from_args(args: argparse.Namespace) -> JobSettings:
         seed=getattr(args, "seed", 0),
         optimizer=getattr(args, "optimizer", None),
         regularity=getattr(args, "regularity", "auto"),
+        detail=getattr(args, "detail", "exemplar"),
         alpha=bool(getattr(args, "alpha", False)),
         border=float(getattr(args, "border", DEFAULT_BORDER)),
         equalize=getattr(args, "equalize", None) is not None,

@@ -23,6 +23,7 @@ import numpy as np
 from .config import (
     BORDER_RANGE,
     DEFAULT_BORDER,
+    DETAILS,
     MIN_OUTPUT_SIDE,
     OPTIMIZERS,
     QUALITIES,
@@ -97,6 +98,9 @@ class JobSettings:
     regularity:
         "auto" (default), "off" or "on": synthesize a regular exemplar on its lattice
         (:attr:`SynthesisConfig.regularity`, :mod:`core.lattice`).
+    detail:
+        "exemplar" (default): the finished pixels are quilted from the exemplar along the
+        ascent's layout; "ascent": optimized to the end (:attr:`SynthesisConfig.detail`).
     alpha:
         Synthesize the exemplars' alpha channel too (new textures; default False).
     border:
@@ -123,6 +127,7 @@ class JobSettings:
     seed: int = 0
     optimizer: str | None = None
     regularity: str = "auto"
+    detail: str = "exemplar"
     alpha: bool = False
     border: float = DEFAULT_BORDER
     memory_budget_mb: int | None = None
@@ -138,6 +143,8 @@ class JobSettings:
         check_seed(self.seed)
         if self.regularity not in REGULARITIES:
             raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
+        if self.detail not in DETAILS:
+            raise InvalidConfigError(f"detail is {self.detail!r}; allowed: {', '.join(DETAILS)}")
         _check_number("border", float(self.border), *BORDER_RANGE)
         _check_number("equalize_scale", float(self.equalize_scale), *SCALE_RANGE)
 
@@ -148,6 +155,7 @@ class JobSettings:
             "width": int(width),
             "height": int(height),
             "regularity": self.regularity,
+            "detail": self.detail,
             "synthesize_alpha": bool(self.alpha),
         }
         if self.optimizer is not None:

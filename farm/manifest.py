@@ -14,7 +14,7 @@ A manifest is a JSON file ``{"textures": [ROW, ...]}``; each ROW is one texture:
 - ``seed``: a whole number (default 0); a job's Variations are added to it.
 - Any other key is an option of the GASS command line, without its dashes:
   ``"size": "1024x512"``, ``"quality": "high"``, ``"weights": [0.7, 0.3]``,
-  ``"regularity": "on"``, ``"mask": "hole.png"``, ``"border": 0.1``, ``"alpha": true``.
+  ``"regularity": "on"``, ``"detail": "ascent"``, ``"mask": "hole.png"``, ``"border": 0.1``, ``"alpha": true``.
 
 Relative paths are relative to the manifest's folder. Rows count from 1 in the
 job template's Rows parameter.

@@ -132,6 +132,7 @@ class GASS_PT_main_base:
             col.prop(settings, "quality")
         if kind in TEXTURE_JOBS:
             col.prop(settings, "regularity")
+            col.prop(settings, "detail")
         if kind in EQUALIZABLE_JOBS:
             col.prop(settings, "equalize")
             if settings.equalize:

@@ -65,6 +65,14 @@ REGULARITY_ITEMS = [
     ("off", "Off", "Never on a lattice: for natural textures that only look regular"),
     ("on", "On", "On the best lattice the exemplar shows, even a weak one"),
 ]
+DETAIL_ITEMS = [
+    (
+        "exemplar",
+        "Exemplar",
+        "Finished pixels copied from the exemplar along the laid-out texture: as sharp as it",
+    ),
+    ("ascent", "Ascent", "Every pixel optimized: softer, never copies a piece of the exemplar"),
+]
 MAP_ITEMS = [(k.name, k.label, f"{k.label} map" + (" (Non-Color data)" if k.data else "")) for k in MAP_KINDS.values()]
 
 
@@ -112,6 +120,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
         seed: int
         quality: str
         regularity: str
+        detail: str
         alpha: bool
         output_name: str
         equalize: bool
@@ -181,6 +190,12 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             default="auto",
             description="Synthesize tiles, bricks, studs and quilting on their lattice, joints straight",
         )
+        detail: EnumProperty(
+            name="Detail",
+            items=DETAIL_ITEMS,
+            default="exemplar",
+            description="Where the finished pixels come from (several exemplars always blend by the ascent)",
+        )
         alpha: BoolProperty(
             name="Synthesize Alpha",
             description="Also synthesize the exemplars' alpha channel (off: alpha is ignored, the result opaque)",
@@ -219,6 +234,7 @@ class GASS_PG_settings(bpy.types.PropertyGroup):
             height=int(self.height),
             seed=int(self.seed),
             regularity=str(self.regularity),
+            detail=str(self.detail),
             alpha=bool(self.alpha),
             border=float(self.border),
             memory_budget_mb=memory_budget_mb,

@@ -70,8 +70,8 @@ def test_every_tab_draws(bpy: ModuleType, gass: ModuleType, scene: Scene, kind: 
         s.property_unset("job_kind")
         s.property_unset("equalize")
     expected = {
-        "new": ["operator gass.synthesize", "prop regularity", "prop seed", "list exemplars"],
-        "pbr": ["operator gass.synthesize_pbr", "prop regularity", "list maps"],
+        "new": ["operator gass.synthesize", "prop regularity", "prop detail", "prop seed", "list exemplars"],
+        "pbr": ["operator gass.synthesize_pbr", "prop regularity", "prop detail", "list maps"],
         "tile": ["operator gass.make_tileable", "prop border", "prop equalize_scale"],
         "fill": ["operator gass.fill", "prop mask", "prop seed"],
         "equalize": ["operator gass.equalize_lighting", "prop equalize_scale", "prop source"],
@@ -79,3 +79,4 @@ def test_every_tab_draws(bpy: ModuleType, gass: ModuleType, scene: Scene, kind: 
     assert all(item in drawn for item in expected), (kind, drawn)
     if kind in ("tile", "equalize"):  # no randomness and no presets there
         assert "prop seed" not in drawn and "prop quality" not in drawn and "prop regularity" not in drawn
+        assert "prop detail" not in drawn
