@@ -32,8 +32,11 @@ BLOCK_RANGE = (24, 160)
 #: Candidates within (1 + tolerance) x the best error are drawn at random.
 TOLERANCE = 0.2
 #: The guided quilt scores candidates on copies shrunk by this factor (exemplar positions every
-#: SCORE_FACTOR px, then refined to the pixel within half of it): a few ms per block.
+#: SCORE_FACTOR px, then refined to the pixel within half of it): a few ms per block. Larger
+#: exemplars are shrunk to about SCORE_SIDE px on their short side instead, so that a block costs
+#: the same whatever the exemplar's size (a 2048 px exemplar: 1024 px in 7.6 s at 4x, 4.4 s at 8x).
 SCORE_FACTOR = 4
+SCORE_SIDE = 256
 #: Weight of the agreement with the ascent's image against that with the blocks already placed.
 GUIDE_WEIGHT = 1.0
 #: The guided quilt's shortlist: the best-scored positions (at least a quarter block apart), of which
@@ -137,9 +140,11 @@ def cut_mask(old: np.ndarray, new: np.ndarray, known: np.ndarray, overlap: int) 
 
 
 def score_factor(exemplar_shape: tuple[int, ...]) -> int:
-    """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates: :data:`SCORE_FACTOR`, or 1 for
-    exemplars under 32 x SCORE_FACTOR px (too few positions to shrink)."""
-    return SCORE_FACTOR if min(exemplar_shape[:2]) >= 32 * SCORE_FACTOR else 1
+    """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates: :data:`SCORE_FACTOR` (or the
+    factor that brings the short side to about :data:`SCORE_SIDE`, if larger), or 1 for exemplars under
+    32 x SCORE_FACTOR px (too few positions to shrink)."""
+    side = min(exemplar_shape[:2])
+    return max(SCORE_FACTOR, side // SCORE_SIDE) if side >= 32 * SCORE_FACTOR else 1
 
 
 def _box_down(image: np.ndarray, f: int) -> np.ndarray:
@@ -199,19 +204,32 @@ def _refine(
     exemplar: np.ndarray, old: np.ndarray, known: np.ndarray, y0: int, x0: int, reach: int
 ) -> tuple[int, int, float]:
     """The position within ``reach`` px of (y0, x0) whose block agrees best with the placed pixels
-    (``old`` where ``known``) at full size, and its sum of squared differences."""
+    (``old`` where ``known``) at full size, and its sum of squared differences.
+
+    Searched coarse to fine: every ``step`` px within ``reach`` (step about reach / 2), then every pixel
+    within ``step`` of the best; 25 + 8 trials where an exhaustive search of reach 4 would take 81.
+    """
     h, w = exemplar.shape[:2]
     bh, bw = known.shape
     ys, xs = np.nonzero(known)
-    d = np.arange(-reach, reach + 1)
-    dy, dx = (a.ravel() for a in np.meshgrid(d, d, indexing="ij"))
-    ok = (y0 + dy >= 0) & (y0 + dy <= h - bh) & (x0 + dx >= 0) & (x0 + dx <= w - bw)
-    dy, dx = dy[ok], dx[ok]
-    if ys.size == 0 or dy.size == 0:
+    if ys.size == 0:
         return y0, x0, 0.0
-    errors = np.sum((exemplar[(y0 + dy)[:, None] + ys, (x0 + dx)[:, None] + xs] - old[ys, xs]) ** 2, axis=(1, 2))
-    k = int(np.argmin(errors))
-    return y0 + int(dy[k]), x0 + int(dx[k]), float(errors[k])
+    target = old[ys, xs]
+    best = (y0, x0, np.inf)
+    step = max(1, reach // 2)
+    for radius, spacing in ((reach, step), (step - 1, 1)):
+        cy, cx = best[:2] if np.isfinite(best[2]) else (y0, x0)
+        d = np.arange(-radius, radius + 1, spacing)
+        dy, dx = (a.ravel() + c for a, c in zip(np.meshgrid(d, d, indexing="ij"), (cy, cx)))
+        ok = (dy >= 0) & (dy <= h - bh) & (dx >= 0) & (dx <= w - bw)
+        if not ok.any():
+            continue
+        dy, dx = dy[ok], dx[ok]
+        errors = np.sum((exemplar[dy[:, None] + ys, dx[:, None] + xs] - target) ** 2, axis=(1, 2))
+        k = int(np.argmin(errors))
+        if errors[k] < best[2]:
+            best = (int(dy[k]), int(dx[k]), float(errors[k]))
+    return best if np.isfinite(best[2]) else (y0, x0, 0.0)
 
 
 def _shortlist(err: np.ndarray, py: np.ndarray, px: np.ndarray, apart: int, count: int) -> list[tuple[int, int]]:
@@ -303,10 +321,12 @@ def guided_quilt_steps(
             apart = max(f, bh // 4)
             ok = inside.copy()
             for dr in (-1, 0, 1):
-                for dk in (-1, 0, 1):
-                    o = offsets.get((r + dr, k + dk))
+                for dk in (-1, 0, 1):  # the torus's neighbours: across the wrap, a copy continues shifted by its side
+                    nr, nk = r + dr, k + dk
+                    o = offsets.get((nr % (len(rows) - 1), nk % (len(cols) - 1)))
                     if o is not None:
-                        ok &= np.maximum(np.abs(py - rows[r] - o[0]), np.abs(px - cols[k] - o[1])) >= apart
+                        oy, ox = o[0] - ht * (nr // (len(rows) - 1)), o[1] - wt * (nk // (len(cols) - 1))
+                        ok &= np.maximum(np.abs(py - rows[r] - oy), np.abs(px - cols[k] - ox)) >= apart
             shortlist = _shortlist(np.where(ok if ok.any() else inside, err, np.inf), py, px, apart, CANDIDATES)
             if known.any():
                 refined = [_refine(exemplar, old, known, y, x, f // 2) for y, x in shortlist]
