@@ -85,7 +85,8 @@ def test_bad_input_exits_2_with_one_line_and_no_output(
 def test_arguments_become_one_job() -> None:
     from core.cli import job_from_args, parse
 
-    args = parse(["a.png", "b.png", "-o", "c.png", "--size", "640x320", "--quality", "high", "--regularity", "on"])
+    options = ["--size", "640x320", "--quality", "high", "--regularity", "on", "--detail", "ascent"]
+    args = parse(["a.png", "b.png", "-o", "c.png", *options])
     assert not isinstance(args, int)
     read: dict[str, np.ndarray] = {"a.png": np.zeros((32, 32, 3)), "b.png": np.zeros((32, 32, 1))}
     job = job_from_args(args, read.__getitem__)
@@ -93,6 +94,7 @@ def test_arguments_become_one_job() -> None:
     assert [im.shape for im in job.images] == [(32, 32, 3), (32, 32, 3)]  # grey broadcast beside colour
     config = job.config()
     assert (config.width, config.height, config.regularity, config.directions) == (640, 320, "on", 64)
+    assert config.detail == "ascent"
     tile = parse(["tile", "a.png", "-o", "c.png", "--border", "0.2"])
     assert not isinstance(tile, int)
     job = job_from_args(tile, read.__getitem__)

@@ -112,6 +112,7 @@ NUMERIC = [
     (["{bark}", "--weights", "-1"], "weight is -1; each must be a finite number >= 0"),
     (["{bark}", "{bark}", "--weights", "0", "0"], "weights are [0, 0]; at least one must be > 0"),
     (["{bark}", "--regularity", "0.5"], "argument --regularity: invalid choice: '0.5'"),
+    (["{bark}", "--detail", "sharp"], "argument --detail: invalid choice: 'sharp'"),
     (["tile", "{bark}", "--border", "nan"], "argument --border: border is nan; allowed: 0.02 to 0.4"),
     (["tile", "{bark}", "--border", "-0.1"], "border is -0.1"),
     (["equalize", "{bark}", "--scale", "0"], "argument --scale: scale is 0; allowed: 0.02 to 1"),

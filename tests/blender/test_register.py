@@ -77,6 +77,8 @@ def test_every_job_has_a_tab_and_an_operator(bpy: ModuleType, gass: ModuleType, 
 def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> None:
     s = bpy.context.scene.gass
     s.width, s.height, s.quality, s.regularity = 640, 320, "draft", "off"
+    assert s.detail == "exemplar" and s.job_settings().config().detail == "exemplar"
+    s.detail = "ascent"
     try:
         assert not s.job_settings().equalize
         s.equalize = True
@@ -87,12 +89,12 @@ def test_settings_become_one_engine_config(bpy: ModuleType, scene: object) -> No
         s.equalize = False
         config = s.job_settings(memory_budget_mb=2048).config()
         assert (config.width, config.height, config.memory_budget_mb) == (640, 320, 2048)
-        assert config.regularity == "off"
+        assert config.regularity == "off" and config.detail == "ascent"
         assert config.iterations_fine < 40  # the draft preset, not the standard one
     finally:
         s.property_unset("width")
         s.property_unset("height")
-        s.quality, s.regularity = "standard", "auto"
+        s.quality, s.regularity, s.detail = "standard", "auto", "exemplar"
 
 
 def test_cli_command_registered(gass: ModuleType) -> None:
