@@ -18,6 +18,7 @@ each PBR map) follows the same copies.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 
 import numpy as np
@@ -65,12 +66,20 @@ def block_side(exemplar_shape: tuple[int, ...]) -> int:
 
 
 def grid(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> tuple[list[int], list[int], int]:
-    """Block corners along the rows and columns of the torus (the last equal to its side), and the overlap."""
+    """Block corners along the rows and columns of the torus (the last equal to its side), and the overlap.
+
+    At least two blocks along each side, and an overlap no wider than the narrowest cell, so that no
+    block wraps onto itself: a single row of blocks would meet itself across the torus along a
+    straight line that no cut ever crosses (a seam across the whole texture).
+    """
     block = block_side(exemplar_shape)
     overlap = max(4, block // 4)
     step = block - overlap
     ht, wt = size
-    return positions(ht, max(1, round(ht / step))), positions(wt, max(1, round(wt / step))), overlap
+    rows = positions(ht, max(2, round(ht / step)))
+    cols = positions(wt, max(2, round(wt / step)))
+    narrowest = min(min(np.diff(rows)), min(np.diff(cols)))
+    return rows, cols, int(min(overlap, narrowest))
 
 
 def quilt_rows(exemplar_shape: tuple[int, ...], size: tuple[int, int]) -> int:
@@ -140,11 +149,16 @@ def cut_mask(old: np.ndarray, new: np.ndarray, known: np.ndarray, overlap: int) 
 
 
 def score_factor(exemplar_shape: tuple[int, ...]) -> int:
-    """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates: :data:`SCORE_FACTOR` (or the
-    factor that brings the short side to about :data:`SCORE_SIDE`, if larger), or 1 for exemplars under
-    32 x SCORE_FACTOR px (too few positions to shrink)."""
-    side = min(exemplar_shape[:2])
-    return max(SCORE_FACTOR, side // SCORE_SIDE) if side >= 32 * SCORE_FACTOR else 1
+    """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates.
+
+    :data:`SCORE_FACTOR` for exemplars whose short side is 32 x SCORE_FACTOR px or more (1 below:
+    too few positions to shrink), raised until the shrunk exemplar has about SCORE_SIDE^2 cells (a
+    block costs the same whatever the exemplar's size or shape), and at most a sixth of a block.
+    """
+    h, w = exemplar_shape[:2]
+    base = SCORE_FACTOR if min(h, w) >= 32 * SCORE_FACTOR else 1
+    by_area = math.ceil(math.sqrt(h * w) / SCORE_SIDE)
+    return max(1, min(max(base, by_area), block_side(exemplar_shape) // 6))
 
 
 def _box_down(image: np.ndarray, f: int) -> np.ndarray:
@@ -165,10 +179,9 @@ class _Candidates:
     """Every exemplar position of a block, scored at once by FFT on the shrunk exemplar."""
 
     def __init__(self, exemplar: np.ndarray, f: int) -> None:
-        h, w = exemplar.shape[:2]
         self.f = f
-        small = resize(exemplar, h // f, w // f, periodic=False) if f > 1 else exemplar
-        self.small = small.astype(np.float64)
+        # Exact f x f means, as the placed pixels are shrunk: cell p is pixels p f .. p f + f - 1.
+        self.small = _box_down(exemplar.astype(np.float64), f) if f > 1 else exemplar.astype(np.float64)
         self.shape = self.small.shape[:2]
         self.spectra = np.fft.rfft2(self.small, axes=(0, 1))
         self.squares = np.fft.rfft2((self.small**2).sum(axis=2))
