@@ -27,7 +27,7 @@ import numpy as np
 
 from .config import SynthesisConfig
 from .known import KnownRegion, erode, fill_region
-from .synth import Synthesizer, fill_synthesizer
+from .synth import Synthesizer, region_synthesizer
 from .task import ImageTask
 
 #: Ring of known pixels matched around the hole: this fraction of the hole's larger side, clipped.
@@ -285,12 +285,14 @@ def fill_task(
 ) -> ImageTask | Synthesizer:
     """The fill of ``image``'s masked region, a step at a time: copied from the best-matching place when
     one fits within ``config``'s memory budget (:func:`copy_fill_task`), else synthesized
-    (:func:`core.synth.fill_synthesizer`, with ``config`` and ``seed``)."""
+    (:func:`core.synth.region_synthesizer`, with ``config`` and ``seed``). The image and mask are read
+    and checked once, for both."""
     budget = (config if config is not None else SynthesisConfig()).memory_budget_mb
-    copied = copy_fill_task(fill_region(image, mask, name=name), memory_budget_mb=budget)
+    region = fill_region(image, mask, name=name)
+    copied = copy_fill_task(region, memory_budget_mb=budget)
     if copied is not None:
         return copied
-    return fill_synthesizer(image, mask, config=config, seed=seed, name=name)
+    return region_synthesizer(region, config, seed, name=name)
 
 
 def fill(

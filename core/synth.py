@@ -223,9 +223,9 @@ class Synthesizer:
         messages instead of "exemplar 1", "exemplar 2", ...
     known:
         Optional :class:`~core.known.KnownRegion`: its pixels stay, the
-        others are synthesized from the image itself (make-tileable, fill).
-        Use :func:`core.tileable_synthesizer` / :func:`core.fill_synthesizer`
-        rather than building one by hand.
+        others are synthesized from the image itself (fill). Use
+        :func:`region_synthesizer` or :func:`core.fill_synthesizer` rather
+        than building one by hand.
 
     Raises
     ------
@@ -652,12 +652,14 @@ def synthesize_maps(
     return synth.result_maps()
 
 
-def _with_known(region: KnownRegion, config: SynthesisConfig | None, seed: int, *, name: str, job: str) -> Synthesizer:
+def region_synthesizer(
+    region: KnownRegion, config: SynthesisConfig | None = None, seed: int = 0, *, name: str = "image"
+) -> Synthesizer:
     """The run that synthesizes the free pixels of ``region``'s image from its known ones, at its own size
-    (after checking that the image is large enough for ``job``)."""
+    (after checking that the image is large enough to fill)."""
     h, w, c = region.original.shape
     base = config if config is not None else SynthesisConfig()
-    check_image_size(w, h, name, job=job, min_side=base.min_image_side)
+    check_image_size(w, h, name, job="fill", min_side=base.min_image_side)
     sized = dataclasses.replace(base, width=w, height=h, synthesize_alpha=c in (2, 4) and not region.alpha_is_mask)
     return Synthesizer([region.exemplar()], config=sized, seed=seed, names=[name], known=region)
 
@@ -671,7 +673,7 @@ def fill_synthesizer(
     name: str = "image",
 ) -> Synthesizer:
     """A stepping :class:`Synthesizer` that fills a masked region (see :func:`fill`)."""
-    return _with_known(fill_region(image, mask, name=name), config, seed, name=name, job="fill")
+    return region_synthesizer(fill_region(image, mask, name=name), config, seed, name=name)
 
 
 def fill(
