@@ -40,7 +40,7 @@ import numpy as np
 
 from .errors import InvalidExemplarError
 from .known import LUMA
-from .quilt import TOLERANCE, block_side, cut_mask, grid
+from .quilt import TOLERANCE, block_side, block_window, grid, paste_block
 
 #: A lattice is used when its weakest combination correlates at least this much.
 MIN_CONFIDENCE = 0.45
@@ -326,10 +326,8 @@ def lattice_quilt_steps(
     source: dict[tuple[int, int], tuple[int, int]] = {}  # block -> its copy offset (source - output corner)
     for r in range(len(rows) - 1):
         for k in range(len(cols) - 1):
-            bh = rows[r + 1] - rows[r] + overlap
-            bw = cols[k + 1] - cols[k] + overlap
-            ys = (rows[r] + np.arange(bh)) % ht
-            xs = (cols[k] + np.arange(bw)) % wt
+            ys, xs = block_window(rows, cols, r, k, overlap, size)
+            bh, bw = len(ys), len(xs)
             sy, sx = rows[r] % periods[0] + ty, cols[k] % periods[1] + tx
             fit = (sy >= 0) & (sx >= 0) & (sy + bh <= h) & (sx + bw <= w)
             if not fit.any():
@@ -354,11 +352,7 @@ def lattice_quilt_steps(
             best = float(errors.min())
             pick = np.flatnonzero(errors <= best * (1.0 + TOLERANCE) + 1e-12)
             y0, x0 = (int(v) for v in cand[int(rng.choice(pick))])
-            new = exemplar[y0 : y0 + bh, x0 : x0 + bw]
-            take = cut_mask(old, new, known, overlap)
-            block_pixels = np.where(take[:, :, None], new, old)
-            canvas[np.ix_(ys, xs)] = block_pixels
-            filled[np.ix_(ys, xs)] = True
+            paste_block(canvas, filled, ys, xs, exemplar[y0 : y0 + bh, x0 : x0 + bw], overlap)
             source[(r, k)] = (y0 - rows[r], x0 - cols[k])
         yield f"lattice: row {r + 1} of {len(rows) - 1} of blocks"
     return canvas

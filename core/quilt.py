@@ -148,6 +148,43 @@ def cut_mask(old: np.ndarray, new: np.ndarray, known: np.ndarray, overlap: int) 
     return take
 
 
+def block_window(
+    rows: list[int], cols: list[int], r: int, k: int, overlap: int, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The output rows and columns of block (r, k) of :func:`grid`, its overlaps included, wrapped on the torus."""
+    bh = rows[r + 1] - rows[r] + overlap
+    bw = cols[k + 1] - cols[k] + overlap
+    return (rows[r] + np.arange(bh)) % size[0], (cols[k] + np.arange(bw)) % size[1]
+
+
+def paste_block(
+    canvas: np.ndarray, filled: np.ndarray, ys: np.ndarray, xs: np.ndarray, new: np.ndarray, overlap: int
+) -> None:
+    """Cut ``new`` into the canvas at rows ``ys``, columns ``xs`` along least-difference paths through the
+    overlaps already ``filled`` (:func:`cut_mask`), and mark the block filled."""
+    window = np.ix_(ys, xs)
+    old = canvas[window]
+    take = cut_mask(old, new, filled[window], overlap)
+    canvas[window] = np.where(take[:, :, None], new, old)
+    filled[window] = True
+
+
+def torus_neighbour_offsets(
+    offsets: dict[tuple[int, int], tuple[int, int]], r: int, k: int, blocks: tuple[int, int], size: tuple[int, int]
+) -> list[tuple[int, int]]:
+    """The copy offsets (source - block corner) that would continue the copy of an already placed
+    neighbour of block (r, k) into it: the eight neighbours on the torus of ``blocks`` (rows, columns) of
+    blocks, an offset across the wrap shifted by the torus's ``size``."""
+    found = []
+    for dr in (-1, 0, 1):
+        for dk in (-1, 0, 1):
+            nr, nk = r + dr, k + dk
+            o = offsets.get((nr % blocks[0], nk % blocks[1]))
+            if o is not None:
+                found.append((o[0] - size[0] * (nr // blocks[0]), o[1] - size[1] * (nk // blocks[1])))
+    return found
+
+
 def score_factor(exemplar_shape: tuple[int, ...]) -> int:
     """The scale 1 / f at which :func:`guided_quilt_steps` scores candidates.
 
@@ -315,12 +352,11 @@ def guided_quilt_steps(
         canvas = np.zeros((ht, wt, c), dtype=np.float32)
     filled = np.zeros((ht, wt), dtype=bool)
     offsets: dict[tuple[int, int], tuple[int, int]] = {}
-    for r in range(len(rows) - 1):
-        for k in range(len(cols) - 1):
-            bh = min(rows[r + 1] - rows[r] + overlap, h)
-            bw = min(cols[k + 1] - cols[k] + overlap, w)
-            ys = (rows[r] + np.arange(bh)) % ht
-            xs = (cols[k] + np.arange(bw)) % wt
+    blocks = (len(rows) - 1, len(cols) - 1)
+    for r in range(blocks[0]):
+        for k in range(blocks[1]):
+            ys, xs = block_window(rows, cols, r, k, overlap, size)
+            bh, bw = len(ys), len(xs)
             known = filled[np.ix_(ys, xs)]
             old = canvas[np.ix_(ys, xs)]
             sh, sw = max(1, bh // f), max(1, bw // f)
@@ -335,24 +371,16 @@ def guided_quilt_steps(
             inside = (py + bh <= h) & (px + bw <= w)
             apart = max(f, bh // 4)
             ok = inside.copy()
-            for dr in (-1, 0, 1):
-                for dk in (-1, 0, 1):  # the torus's neighbours: across the wrap, a copy continues shifted by its side
-                    nr, nk = r + dr, k + dk
-                    o = offsets.get((nr % (len(rows) - 1), nk % (len(cols) - 1)))
-                    if o is not None:
-                        oy, ox = o[0] - ht * (nr // (len(rows) - 1)), o[1] - wt * (nk // (len(cols) - 1))
-                        ok &= np.maximum(np.abs(py - rows[r] - oy), np.abs(px - cols[k] - ox)) >= apart
+            for oy, ox in torus_neighbour_offsets(offsets, r, k, blocks, size):
+                ok &= np.maximum(np.abs(py - rows[r] - oy), np.abs(px - cols[k] - ox)) >= apart
             shortlist = _shortlist(np.where(ok if ok.any() else inside, err, np.inf), py, px, apart, CANDIDATES)
             if known.any():
                 refined = [_refine(exemplar, old, known, y, x, f // 2) for y, x in shortlist]
                 y0, x0, _ = min(refined, key=lambda found: found[2])
             else:
                 y0, x0 = shortlist[int(rng.integers(len(shortlist)))]
-            new = exemplar[y0 : y0 + bh, x0 : x0 + bw]
-            take = cut_mask(old, new, known, overlap)
-            canvas[np.ix_(ys, xs)] = np.where(take[:, :, None], new, old)
-            filled[np.ix_(ys, xs)] = True
+            paste_block(canvas, filled, ys, xs, exemplar[y0 : y0 + bh, x0 : x0 + bw], overlap)
             offsets[(r, k)] = (y0 - rows[r], x0 - cols[k])
             scores.used(y0 // f, x0 // f, sh, sw)
-        yield f"detail: row {r + 1} of {len(rows) - 1} of blocks"
+        yield f"detail: row {r + 1} of {blocks[0]} of blocks"
     return canvas
