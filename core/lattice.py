@@ -40,7 +40,7 @@ import numpy as np
 
 from .errors import InvalidExemplarError
 from .known import LUMA
-from .quilt import TOLERANCE, block_side, block_window, grid, paste_block
+from .quilt import TOLERANCE, block_side, block_window, grid, paste_block, torus_neighbour_offsets
 
 #: A lattice is used when its weakest combination correlates at least this much.
 MIN_CONFIDENCE = 0.45
@@ -343,9 +343,9 @@ def lattice_quilt_steps(
                 )
             else:
                 errors = np.zeros(len(cand))
-            # Not a neighbour's copy offset (that continues its copy: one large copied region, a landmark
-            # that repeats), unless nothing else fits.
-            near = {source.get((r + dr, k + dk)) for dr in (-1, 0, 1) for dk in (-1, 0, 1)}
+            # Not a neighbour's copy offset, on the torus (that continues its copy: one large copied region,
+            # a landmark that repeats), unless nothing else fits.
+            near = set(torus_neighbour_offsets(source, r, k, (len(rows) - 1, len(cols) - 1), size))
             repeat = np.array([(int(y) - rows[r], int(x) - cols[k]) in near for y, x in cand])
             if (~repeat).any():
                 errors = np.where(repeat, np.inf, errors)
