@@ -301,13 +301,17 @@ class GASS_OT_synthesize_pbr(JobOperator):
         return ""
 
 
-def _source_missing(context: bpy.types.Context) -> str:
-    """Why Make Tileable and Fill cannot start: no source image picked ("" when one is)."""
-    settings = _settings(context)
-    return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
+class _ImageJobOperator(JobOperator):
+    """The body of the jobs that change one picked image (make tileable, fill, equalize; never registered
+    itself): they cannot start before the image is picked."""
+
+    @classmethod
+    def missing_input(cls, context: bpy.types.Context) -> str:
+        settings = _settings(context)
+        return "Pick the image in the Image field first" if settings is None or settings.source is None else ""
 
 
-class GASS_OT_make_tileable(JobOperator):
+class GASS_OT_make_tileable(_ImageJobOperator):
     """Make the chosen image tile seamlessly, in about a second: cut against a shifted copy of itself where the
     two agree best, into a new image of the same size"""
 
@@ -315,34 +319,22 @@ class GASS_OT_make_tileable(JobOperator):
     bl_label = "Make Tileable"
     kind = "tile"
 
-    @classmethod
-    def missing_input(cls, context: bpy.types.Context) -> str:
-        return _source_missing(context)
 
-
-class GASS_OT_fill(JobOperator):
+class GASS_OT_fill(_ImageJobOperator):
     """Fill the masked (or transparent) region of the chosen image from its surroundings, into a new image"""
 
     bl_idname = "gass.fill"
     bl_label = "Fill Region"
     kind = "fill"
 
-    @classmethod
-    def missing_input(cls, context: bpy.types.Context) -> str:
-        return _source_missing(context)
 
-
-class GASS_OT_equalize_lighting(JobOperator):
+class GASS_OT_equalize_lighting(_ImageJobOperator):
     """Take large-scale lighting (a lit corner, a vignette, a colour cast) out of the chosen image, into a new
     image; its texture and mean colour stay"""
 
     bl_idname = "gass.equalize_lighting"
     bl_label = "Equalize Lighting"
     kind = "equalize"
-
-    @classmethod
-    def missing_input(cls, context: bpy.types.Context) -> str:
-        return _source_missing(context)
 
 
 class GASS_OT_cancel(bpy.types.Operator):
