@@ -13,7 +13,7 @@ from core import MapSet, SynthesisConfig, Synthesizer, synthesize, synthesize_ma
 from core.errors import InvalidConfigError
 from core.job import Job, JobSettings
 from core.metrics import coherence, normalized_patch_distance, repetition, seam_score, sharpness
-from core.quilt import MIN_QUILT_SIDE, _refine, grid, guided_quilt_steps, score_factor
+from core.quilt import MIN_QUILT_SIDE, _final_choice, _refine, grid, guided_quilt_steps, score_factor
 from core.resample import resize
 from core.synth import GUIDE_SCALE, fill_synthesizer
 from core.task import result_of
@@ -176,6 +176,17 @@ def test_scoring_scale_follows_the_exemplar_and_refining_finds_the_pixel() -> No
     old = exemplar[57:97, 83:123]
     for start in [(57 + dy, 83 + dx) for dy in (-4, 0, 3) for dx in (-3, 1, 4)]:
         assert _refine(exemplar, old, known, *start, reach=4) == (57, 83, 0.0)
+
+
+def test_the_final_choice_weighs_the_whole_score() -> None:
+    """Of the shortlist, the least agreement per pixel plus the guide and usage terms wins, not the
+    agreement alone (which favours flat borders: clouds thinned out)."""
+    refined = [(0, 0, 10.0), (4, 8, 12.0)]  # sums over 10 sampled pixels: 1.0 and 1.2 per pixel
+    assert _final_choice(refined, [0.0, 0.0], samples=10) == (0, 0)
+    assert _final_choice(refined, [0.5, 0.0], samples=10) == (4, 8)  # its guide or usage term decides
+    assert _final_choice(refined, [0.0, 0.1], samples=10) == (0, 0)  # 1.0 against 1.3
+    assert _final_choice(refined, [0.3, 0.0], samples=1000) == (4, 8)  # agreement per pixel: 0.31 against 0.012
+    assert _final_choice([(2, 3, 0.0)], [0.0], samples=0) == (2, 3)  # nothing sampled yet
 
 
 @pytest.mark.parametrize("size", [(16, 16), (120, 400), (400, 100)])
