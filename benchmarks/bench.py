@@ -3,7 +3,8 @@
 For each exemplar and output size (and optimizer), one synthesis runs in a
 fresh worker process (multiprocessing "spawn"), which reports its wall time,
 the time to the first preview (from building the :class:`core.Synthesizer`
-to the first :class:`core.Progress` and its preview image) and its peak
+to the first :class:`core.Progress` and its preview image, enlarged by
+nearest neighbour as the add-on's live preview is) and its peak
 memory: the worker's peak resident set size (``VmHWM`` on Linux,
 ``ru_maxrss`` elsewhere), which includes the interpreter, NumPy and the
 exemplar (the "base" figure printed with the table). The parent then
@@ -227,7 +228,7 @@ def run_one(run: Run) -> dict[str, Any]:
     first = None
     for progress in synth.steps():
         if first is None:
-            progress.preview()
+            progress.preview(smooth=False)  # as the add-on's live preview (gass_blender.runner)
             first = time.perf_counter() - start
     wall = time.perf_counter() - start
     outputs = synth.results()
