@@ -62,13 +62,10 @@ class Level:
 
 
 #: With the detail finish (``detail="exemplar"``) the ascent stops at the first level whose scale is at
-#: most this (about a fifth of the output's side) and the quilt makes the full-size texture from it.
-#: Against 0.3: 512 px runs about 40 % faster (1024 px about 25 %), and over 8 exemplars x 2-3 seeds
-#: sharpness, coherence, largest copy and seam the same within seed noise, normalized distance
-#: within 0.1-0.2 (all at or below 0.03, where the target is 0.3).
-GUIDE_SCALE = 0.2
+#: most this (about a quarter of the output's side) and the quilt makes the full-size texture from it.
+GUIDE_SCALE = 0.3
 #: Work of the detail finish in units of one optimizer iteration at the output's size (for
-#: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 1.7 s of 6.8).
+#: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 3.5 s of 14).
 _QUILT_WORK = 2
 
 

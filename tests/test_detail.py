@@ -71,7 +71,7 @@ def test_blends_fill_and_small_exemplars_keep_the_ascent_to_the_end(bark64: np.n
     assert not fill_synthesizer(image, mask, config=TINY).detail
 
 
-def test_the_ascent_stops_at_a_fifth_of_the_size(bark64: np.ndarray) -> None:
+def test_the_ascent_stops_at_a_quarter_of_the_size(bark64: np.ndarray) -> None:
     config = dataclasses.replace(TINY, width=256, height=256)
     bark = load_exemplar("bark", 128)
     synth = Synthesizer([bark], config=config)
