@@ -54,6 +54,13 @@ CANDIDATES = 8
 USAGE_WEIGHT = 2.0
 #: Exemplars with a shorter side take the ascent to the end: two of the smallest blocks.
 MIN_QUILT_SIDE = 2 * BLOCK_RANGE[0]
+#: Weight of the flow prior: a candidate pays FLOW_WEIGHT x (the exemplar's variance) x (the squared
+#: distance between its block's anisotropy and the whole exemplar's, :func:`_anisotropy`). Where the
+#: grain runs one way (marble bands, wood, brushed metal) the quilt keeps it so, instead of mixing in
+#: blocks from the few places where it turns (onyx: the output preferred blind on 3 of 3 seeds at 12);
+#: isotropic textures pay next to nothing (bark, gravel, rust: 90 % of positions under 0.005 of the
+#: variance at weight 1), and their figures stay within seed noise.
+FLOW_WEIGHT = 12.0
 
 
 def positions(n: int, count: int) -> list[int]:
@@ -213,6 +220,14 @@ def _window_means(values: np.ndarray, sh: int, sw: int) -> np.ndarray:
     return (cum[sh:, sw:] - cum[:-sh, sw:] - cum[sh:, :-sw] + cum[:-sh, :-sw]) / (sh * sw)
 
 
+def _anisotropy(tensor: np.ndarray) -> np.ndarray:
+    """(..., 2): the anisotropy of mean structure tensors (..., 3) = means of (gx^2, gy^2, gx gy):
+    ((gx^2 - gy^2), 2 gx gy) / (gx^2 + gy^2), a vector whose angle is twice the gradients' main
+    direction and whose length is how strongly they keep to it (0 isotropic, 1 stripes)."""
+    total = tensor[..., 0] + tensor[..., 1] + 1e-12
+    return np.stack([(tensor[..., 0] - tensor[..., 1]) / total, 2.0 * tensor[..., 2] / total], axis=-1)
+
+
 class _Candidates:
     """Every exemplar position of a block, scored at once by FFT on the shrunk exemplar."""
 
@@ -224,6 +239,18 @@ class _Candidates:
         self.squares = np.fft.rfft2((self.small**2).sum(axis=2))
         self.unit = float(self.small.reshape(-1, self.small.shape[2]).var(axis=0).sum())
         self.usage = np.zeros(self.shape)
+        # Structure tensors of the channels' mean, by cell, and the whole exemplar's anisotropy.
+        gy, gx = np.gradient(exemplar.astype(np.float64).mean(axis=2))
+        self.tensor = _box_down(np.stack([gx * gx, gy * gy, gx * gy], axis=2), f)[: self.shape[0], : self.shape[1]]
+        self.flow = _anisotropy(self.tensor.reshape(-1, 3).mean(axis=0))
+        self._flow_penalties: dict[tuple[int, int], np.ndarray] = {}
+
+    def flow_penalty(self, sh: int, sw: int) -> np.ndarray:
+        """The flow prior of every position (see :data:`FLOW_WEIGHT`), before its weight."""
+        if (sh, sw) not in self._flow_penalties:
+            means = np.stack([_window_means(self.tensor[:, :, i], sh, sw) for i in range(3)], axis=2)
+            self._flow_penalties[(sh, sw)] = self.unit * np.sum((_anisotropy(means) - self.flow) ** 2, axis=-1)
+        return self._flow_penalties[(sh, sw)]
 
     def errors(self, placed: np.ndarray, weight: np.ndarray, target: np.ndarray, guide_weight: float) -> np.ndarray:
         """Weighted mean squared difference of every position's block (sh, sw cells) to the placed pixels'
@@ -322,6 +349,7 @@ def guided_quilt_steps(
     *,
     guide_weight: float = GUIDE_WEIGHT,
     usage_weight: float = USAGE_WEIGHT,
+    flow_weight: float = FLOW_WEIGHT,
 ) -> Generator[str, None, np.ndarray]:
     """Quilt a torus of ``size`` from ``exemplar`` blocks that follow ``guide``.
 
@@ -339,13 +367,14 @@ def guided_quilt_steps(
         a block edge) and the first block among the shortlist.
     canvas:
         (H, W, C) float32 filled in place (for previews), or None.
-    guide_weight, usage_weight:
-        See :data:`GUIDE_WEIGHT` and :data:`USAGE_WEIGHT`.
+    guide_weight, usage_weight, flow_weight:
+        See :data:`GUIDE_WEIGHT`, :data:`USAGE_WEIGHT` and :data:`FLOW_WEIGHT`.
 
     For each block of :func:`grid`, every exemplar position (every f px, f =
     :func:`score_factor`) is scored at once on the shrunk copies: the mean
     squared difference to the pixels already placed in the block's overlaps,
-    plus ``guide_weight`` times that to the guide, plus the usage penalty.
+    plus ``guide_weight`` times that to the guide, plus the usage penalty and
+    the flow prior.
     Positions continuing a neighbour's copy (an offset within a quarter block
     of the neighbour's) are left out, so no copied region grows beyond about a
     block. Of the :data:`CANDIDATES` best, each moved to the pixel (within f / 2)
@@ -385,6 +414,8 @@ def guided_quilt_steps(
             err = scores.errors(placed, weight, target, guide_weight)
             if usage_weight > 0:
                 err = err + usage_weight * scores.usage_penalty(sh, sw)
+            if flow_weight > 0:
+                err = err + flow_weight * scores.flow_penalty(sh, sw)
             py, px = np.mgrid[0 : hs - sh + 1, 0 : ws - sw + 1] * f
             inside = (py + bh <= h) & (px + bw <= w)
             apart = max(f, bh // 4)
