@@ -62,12 +62,16 @@ def interrupt_caller(frame: types.FrameType) -> None:
     ``_thread.interrupt_main()`` alone fires at the very next line of
     ``execute``. So a one-shot profile hook on this thread waits until
     Python runs again in one of the frames that called the operator (the
-    ``bpy.ops`` wrapper), removes itself and raises KeyboardInterrupt
-    there: the calling script stops, as on Ctrl-C anywhere else. (It
-    raised through ``interrupt_main()`` there before: a pending signal,
-    delivered at some later bytecode check, possibly inside code that
-    swallows it; the suite saw the script go on once.) Python that Blender runs in between (report printing,
-    handlers) is left alone. Without a calling Python frame nothing is raised.
+    ``bpy.ops`` wrapper; the first event there is the wrapper's return)
+    and raises KeyboardInterrupt there: the calling script stops, as on
+    Ctrl-C anywhere else. (It raised through ``interrupt_main()`` there
+    before: a pending signal, delivered at some later bytecode check,
+    possibly inside code that swallows it; the suite saw the script go on
+    once.) Python that Blender runs in between (report printing, handlers)
+    is left alone. Without a calling Python frame nothing is raised. A
+    profiler running before is not restored: CPython unsets the profile hook
+    that raises (the pending signal used to interrupt the profiler's own
+    code, with the same result).
     """
     callers: set[types.FrameType] = set()
     outer = frame.f_back
@@ -76,12 +80,10 @@ def interrupt_caller(frame: types.FrameType) -> None:
         outer = outer.f_back
     if not callers:
         return
-    previous = sys.getprofile()
 
     def hook(current: types.FrameType, event: str, arg: object) -> None:
         if current in callers:
-            sys.setprofile(previous)
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt  # CPython unsets a profile hook that raises: it fires once
 
     sys.setprofile(hook)
 
