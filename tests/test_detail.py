@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import load_exemplar
-from core import MapSet, SynthesisConfig, Synthesizer, synthesize, synthesize_maps
+from core import MapSet, SynthesisConfig, Synthesizer, quilt, synthesize, synthesize_maps
 from core.errors import InvalidConfigError
 from core.job import Job, JobSettings
 from core.metrics import coherence, normalized_patch_distance, repetition, seam_score, sharpness
@@ -216,6 +216,49 @@ def test_the_final_choice_weighs_the_whole_score() -> None:
     assert _final_choice(refined, [0.0, 0.1], samples=10) == (0, 0)  # 1.0 against 1.3
     assert _final_choice(refined, [0.3, 0.0], samples=1000) == (4, 8)  # agreement per pixel: 0.31 against 0.012
     assert _final_choice([(2, 3, 0.0)], [0.0], samples=0) == (2, 3)  # nothing sampled yet
+
+
+def test_the_final_choice_gets_each_candidates_guide_term(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quilt hands :func:`_final_choice` each shortlisted position's guide term (usage and flow off),
+    recomputed here from the exemplar's f x f cell means and the guide cells the block was scored on."""
+    rng = np.random.default_rng(5)
+    exemplar = resize(rng.random((24, 24, 3)).astype(np.float32), 160, 160, periodic=False)
+    f = score_factor(exemplar.shape)
+    cells = exemplar[: 160 // f * f, : 160 // f * f].reshape(160 // f, f, 160 // f, f, 3).mean(axis=(1, 3))
+    targets: list[np.ndarray] = []
+    shortlists: list[list[tuple[int, int]]] = []
+    calls: list[tuple[list[float], int]] = []
+    errors, shortlist, final_choice = quilt._Candidates.errors, quilt._shortlist, quilt._final_choice
+
+    def spy_errors(self: object, placed: np.ndarray, weight: np.ndarray, target: np.ndarray, gw: float) -> np.ndarray:
+        if gw > 0:
+            targets.append(target.copy())
+        return errors(self, placed, weight, target, gw)
+
+    def spy_shortlist(*args: object) -> list[tuple[int, int]]:
+        shortlists.append(shortlist(*args))
+        return shortlists[-1]
+
+    def spy_final(refined: list[tuple[int, int, float]], others: list[float], samples: int) -> tuple[int, int]:
+        calls.append((list(others), samples))
+        return final_choice(refined, others, samples)
+
+    monkeypatch.setattr(quilt._Candidates, "errors", spy_errors)
+    monkeypatch.setattr(quilt, "_shortlist", spy_shortlist)
+    monkeypatch.setattr(quilt, "_final_choice", spy_final)
+    guide = rng.random((30, 30, 3)).astype(np.float32)
+    steps = guided_quilt_steps(exemplar, guide, (120, 120), rng, guide_weight=1.5, usage_weight=0.0, flow_weight=0.0)
+    result_of(steps)
+    assert len(targets) == len(shortlists) == len(calls) + 1  # the first block has nothing placed to continue
+    for target, positions, (others, samples) in zip(targets[1:], shortlists[1:], calls):
+        sh, sw = target.shape[:2]
+        expected = [
+            1.5 * np.mean(np.sum((cells[y // f : y // f + sh, x // f : x // f + sw] - target) ** 2, axis=2))
+            for y, x in positions
+        ]
+        np.testing.assert_allclose(others, expected, rtol=1e-6, atol=1e-9)
+        # Every other placed pixel in each direction, as _refine sums them: at most a quarter of the block.
+        assert 0 < samples <= -(-(sh + 1) * f // 2) * -(-(sw + 1) * f // 2)
 
 
 @pytest.mark.parametrize("size", [(16, 16), (120, 400), (400, 100)])
