@@ -241,8 +241,9 @@ class _Candidates:
         self.unit = float(self.small.reshape(-1, self.small.shape[2]).var(axis=0).sum())
         self.usage = np.zeros(self.shape)
         # Structure tensors of the channels' mean, by cell, and the whole exemplar's anisotropy.
-        gy, gx = np.gradient(exemplar.astype(np.float64).mean(axis=2))
-        self.tensor = _box_down(np.stack([gx * gx, gy * gy, gx * gy], axis=2), f)[: self.shape[0], : self.shape[1]]
+        gy, gx = np.gradient(exemplar.mean(axis=2, dtype=np.float32))
+        pairs = ((gx, gx), (gy, gy), (gx, gy))  # one full-size product at a time
+        self.tensor = np.concatenate([_box_down(a * b, f) for a, b in pairs], axis=2)[: self.shape[0], : self.shape[1]]
         self.flow = _anisotropy(self.tensor.reshape(-1, 3).mean(axis=0))
         self._flow_penalties: dict[tuple[int, int], np.ndarray] = {}
 
@@ -330,8 +331,8 @@ def _shortlist(err: np.ndarray, py: np.ndarray, px: np.ndarray, apart: int, coun
 
 def _final_choice(refined: list[tuple[int, int, float]], others: list[float], samples: int) -> tuple[int, int]:
     """The shortlisted position to cut in: least mean squared difference to the placed pixels at full
-    size (``refined``: position and sum over ``samples`` pixels, from :func:`_refine`) plus its guide and
-    usage terms from the shrunk scoring (``others``).
+    size (``refined``: position and sum over ``samples`` pixels, from :func:`_refine`) plus its guide,
+    usage and flow terms from the shrunk scoring (``others``).
 
     The whole score, not the agreement with the placed pixels alone: that alone favours blocks whose
     borders are flat (blue sky continues blue sky at no cost), and the clouds thinned out (satellite
@@ -428,7 +429,7 @@ def guided_quilt_steps(
             shortlist = _shortlist(np.where(ok if ok.any() else inside, err, np.inf), py, px, apart, CANDIDATES)
             if known.any():
                 refined = [_refine(exemplar, old, known, y, x, f // 2) for y, x in shortlist]
-                # The guide and usage terms: the score less its agreement with the placed pixels.
+                # The guide, usage and flow terms: the score less its agreement with the placed pixels.
                 others = err - scores.errors(placed, weight, target, 0.0)
                 samples = int(np.count_nonzero(known[::2, ::2]))
                 y0, x0 = _final_choice(refined, [float(others[y // f, x // f]) for y, x in shortlist], samples)
