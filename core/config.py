@@ -51,6 +51,12 @@ def check_seed(seed: object) -> int:
     return int(seed)
 
 
+def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    """:class:`InvalidConfigError` unless ``value`` is one of ``allowed`` (named ``name`` in the message)."""
+    if value not in allowed:
+        raise InvalidConfigError(f"{name} is {value!r}; allowed: {', '.join(allowed)}")
+
+
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not (low <= value <= high):
         raise InvalidConfigError(f"{name} is {value!r}; allowed: {low} to {high}")
@@ -206,12 +212,9 @@ class SynthesisConfig:
         _check_range("max_patches", self.max_patches, 1024, 4194304)
         _check_range("exemplar_samples", self.exemplar_samples, 1024, 1048576)
         _check_range("memory_budget_mb", self.memory_budget_mb, *MEMORY_BUDGET_RANGE)
-        if self.detail not in DETAILS:
-            raise InvalidConfigError(f"detail is {self.detail!r}; allowed: {', '.join(DETAILS)}")
-        if self.regularity not in REGULARITIES:
-            raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
+        check_choice("detail", self.detail, DETAILS)
+        check_choice("regularity", self.regularity, REGULARITIES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if self.coarsest_size < self.patch_size * 2:
             raise InvalidConfigError(
                 f"coarsest_size is {self.coarsest_size}; it must be at least twice patch_size ({2 * self.patch_size})"
@@ -238,8 +241,7 @@ class SynthesisConfig:
         **overrides:
             Any field of :class:`SynthesisConfig`, e.g. ``width=1024``.
         """
-        if quality not in QUALITIES:
-            raise InvalidConfigError(f"quality is {quality!r}; allowed: {', '.join(QUALITIES)}")
+        check_choice("quality", quality, QUALITIES)
         base = _PRESETS[quality]
         return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 

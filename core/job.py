@@ -29,6 +29,7 @@ from .config import (
     QUALITIES,
     REGULARITIES,
     SynthesisConfig,
+    check_choice,
     check_seed,
 )
 from .equalize import DEFAULT_SCALE, SCALE_RANGE, equalize_lighting, equalize_task
@@ -136,15 +137,12 @@ class JobSettings:
     equalize_scale: float = DEFAULT_SCALE
 
     def __post_init__(self) -> None:
-        if self.quality not in QUALITIES:
-            raise InvalidConfigError(f"quality is {self.quality!r}; allowed: {', '.join(QUALITIES)}")
-        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
-            raise InvalidConfigError(f"optimizer is {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
+        check_choice("quality", self.quality, QUALITIES)
+        if self.optimizer is not None:
+            check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_seed(self.seed)
-        if self.regularity not in REGULARITIES:
-            raise InvalidConfigError(f"regularity is {self.regularity!r}; allowed: {', '.join(REGULARITIES)}")
-        if self.detail not in DETAILS:
-            raise InvalidConfigError(f"detail is {self.detail!r}; allowed: {', '.join(DETAILS)}")
+        check_choice("regularity", self.regularity, REGULARITIES)
+        check_choice("detail", self.detail, DETAILS)
         _check_number("border", float(self.border), *BORDER_RANGE)
         _check_number("equalize_scale", float(self.equalize_scale), *SCALE_RANGE)
 
@@ -203,8 +201,7 @@ class Job:
     linear: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in JOB_KINDS:
-            raise InvalidConfigError(f"job is {self.kind!r}; allowed: {', '.join(JOB_KINDS)}")
+        check_choice("job", self.kind, JOB_KINDS)
         count = len(self.images)
         if count == 0:
             raise InvalidExemplarError("no exemplars: give at least one image")
