@@ -477,11 +477,13 @@ class Synthesizer:
         """Quilt the full-size texture from exemplar blocks that follow the ascent's layout (self._x)."""
         cfg = self.config
         assert self._x is not None
-        guide = self._x
-        start = resize(guide, cfg.height, cfg.width, periodic=True)  # the preview until blocks cover it
+        guide, size = self._x, (cfg.height, cfg.width)
+        # The canvas, shown as the preview until blocks cover it (every pixel is, and none is read before).
+        # Nearest neighbour: a cubic enlargement took 1.4-2.4 s at 4096 px for a picture seen for a moment.
+        start = nearest(guide, *size)
         self._x = start
-        work = guided_quilt_steps(self.prepared.images[0], guide, (cfg.height, cfg.width), rng, canvas=start)
-        rows = self.total_steps - sum(level.iterations for level in self.levels)
+        work = guided_quilt_steps(self.prepared.images[0], guide, size, rng, canvas=start)
+        rows = quilt_rows(self.prepared.images[0].shape, size)
         before, total = float(self._work_before[-2]), float(self._work_before[-1])
         for row, stage in enumerate(work, start=1):  # the canvas fills in place
             yield Progress(
