@@ -18,6 +18,7 @@ from core.maps import (
     prepare_map_sets,
     smooth,
 )
+from core.resample import nearest
 from core.synth import synthesize_maps
 from seeded import seeded
 
@@ -220,6 +221,22 @@ def test_progress_preview_has_the_stacked_channels(stone_set: MapSet) -> None:
             assert preview.shape == (48, 48, 8)
             assert _unit_error(preview[:, :, 3:6]) < 1e-3
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+
+
+def test_the_fast_preview_decodes_before_enlarging(stone_set: MapSet) -> None:
+    # Decoding (normal maps made unit, maps clipped) is per pixel, so the nearest-neighbour preview
+    # decodes the small working image and then enlarges: the same as enlarging and then decoding.
+    synth = Synthesizer([stone_set], config=TINY, seed=0)
+    checked = 0
+    for progress in synth.steps():
+        x = synth._x
+        if progress.iteration == 1 and x is not None and x.shape[:2] != (48, 48):
+            fast = progress.preview(smooth=False)
+            assert fast.flags.c_contiguous
+            np.testing.assert_array_equal(fast, synth.prepared.to_output(nearest(x, 48, 48)))
+            assert _unit_error(fast[:, :, 3:6]) < 1e-3
+            checked += 1
+    assert checked > 0
 
 
 def test_plain_runs_have_no_maps(bark64: np.ndarray) -> None:
