@@ -104,19 +104,19 @@ def dp_cut(cost: np.ndarray, *, periodic: bool) -> np.ndarray:
     first run's best end column, held at both ends).
     """
     h, b = cost.shape
-    inf = np.full(1, np.inf)
+    rows = cost.astype(np.float64)
 
     def run(start: int | None) -> tuple[np.ndarray, np.ndarray]:
-        total = cost[0].astype(np.float64)
+        total = rows[0].copy()
         if start is not None:
             total = np.where(np.arange(b) == start, total, np.inf)
         back = np.zeros((h, b), dtype=np.int8)
-        cols = np.arange(b)
+        left, right = np.full(b, np.inf), np.full(b, np.inf)  # the path's total arriving from either side
         for y in range(1, h):
-            stacked = np.stack([np.concatenate([inf, total[:-1]]), total, np.concatenate([total[1:], inf])])
-            move = np.argmin(stacked, axis=0)
-            back[y] = move - 1
-            total = stacked[move, cols] + cost[y]
+            left[1:], right[:-1] = total[:-1], total[1:]
+            # Ties go left, then straight, then right (as argmin over [left, straight, right] would).
+            back[y] = np.where(left <= np.minimum(total, right), -1, np.where(total <= right, 0, 1))
+            total = np.minimum(np.minimum(left, total), right) + rows[y]
         return total, back
 
     total, back = run(None)
