@@ -292,8 +292,9 @@ def _refine(
     Searched coarse to fine: every ``step`` px within ``reach`` (step about reach / 2), then every pixel
     within ``step`` of the best; 25 + 8 trials where an exhaustive search of reach 4 would take 81.
     """
-    h, w = exemplar.shape[:2]
+    h, w, channels = exemplar.shape
     bh, bw = known.shape
+    flat = exemplar.reshape(h * w, channels)  # np.take on flat indices: 2-3x faster than indexing by row and column
     ys, xs = np.nonzero(known[::2, ::2])
     ys, xs = ys * 2, xs * 2
     if ys.size == 0:
@@ -302,6 +303,8 @@ def _refine(
     best = (y0, x0, np.inf)
     step = max(1, reach // 2)
     for radius, spacing in ((reach, step), (step - 1, 1)):
+        if radius == 0 and np.isfinite(best[2]):
+            continue  # its one trial would be the best so far
         cy, cx = best[:2] if np.isfinite(best[2]) else (y0, x0)
         d = np.arange(-radius, radius + 1, spacing)
         dy, dx = (a.ravel() + c for a, c in zip(np.meshgrid(d, d, indexing="ij"), (cy, cx)))
@@ -309,7 +312,7 @@ def _refine(
         if not ok.any():
             continue
         dy, dx = dy[ok], dx[ok]
-        errors = np.sum((exemplar[dy[:, None] + ys, dx[:, None] + xs] - target) ** 2, axis=(1, 2))
+        errors = np.sum((np.take(flat, (dy[:, None] + ys) * w + dx[:, None] + xs, axis=0) - target) ** 2, axis=(1, 2))
         k = int(np.argmin(errors))
         if errors[k] < best[2]:
             best = (int(dy[k]), int(dx[k]), float(errors[k]))
@@ -387,6 +390,7 @@ def guided_quilt_steps(
     least-difference paths. Yields a stage text after each row of blocks;
     returns the canvas.
     """
+    exemplar = np.ascontiguousarray(exemplar)  # _refine reads it through a flat view
     h, w, c = exemplar.shape
     ht, wt = size
     if min(h, w) < MIN_QUILT_SIDE:
