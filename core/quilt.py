@@ -114,7 +114,8 @@ def dp_cut(cost: np.ndarray, *, periodic: bool) -> np.ndarray:
         left, right = np.full(b, np.inf), np.full(b, np.inf)  # the path's total arriving from either side
         for y in range(1, h):
             left[1:], right[:-1] = total[:-1], total[1:]
-            # Ties go left, then straight, then right (as argmin over [left, straight, right] would).
+            # Ties go left, then straight, then right (as argmin over [left, straight, right] would, for the
+            # finite costs the quilt makes; argmin would also take a NaN first, these comparisons never do).
             back[y] = np.where(left <= np.minimum(total, right), -1, np.where(total <= right, 0, 1))
             total = np.minimum(np.minimum(left, total), right) + rows[y]
         return total, back
