@@ -304,12 +304,12 @@ def _refine(
     best = (y0, x0, np.inf)
     step = max(1, reach // 2)
     for radius, spacing in ((reach, step), (step - 1, 1)):
-        if radius == 0 and np.isfinite(best[2]):
-            continue  # its one trial would be the best so far
         cy, cx = best[:2] if np.isfinite(best[2]) else (y0, x0)
         d = np.arange(-radius, radius + 1, spacing)
         dy, dx = (a.ravel() + c for a, c in zip(np.meshgrid(d, d, indexing="ij"), (cy, cx)))
         ok = (dy >= 0) & (dy <= h - bh) & (dx >= 0) & (dx <= w - bw)
+        if np.isfinite(best[2]):
+            ok &= (dy != cy) | (dx != cx)  # the best so far is not tried again
         if not ok.any():
             continue
         dy, dx = dy[ok], dx[ok]
