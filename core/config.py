@@ -93,8 +93,9 @@ class SynthesisConfig:
         Where the finished pixels come from. "exemplar" (default): the
         ascent lays the texture out at about a quarter of the output's size
         and the full-size texture is quilted from exemplar blocks that follow
-        it (:func:`core.quilt.guided_quilt_steps`), so every pixel and edge
-        is the exemplar's own, as sharp at any size. "ascent": the ascent
+        it (:func:`core.quilt.guided_quilt_steps`; the tone steps at the cuts
+        blended away), so every edge is the exemplar's own, as sharp at any
+        size. "ascent": the ascent
         optimizes every pixel up to full size (softer, never copies). Blends
         of several exemplars, fill, lattice exemplars and exemplars under
         48 px always finish by the ascent.
