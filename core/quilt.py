@@ -421,9 +421,13 @@ def _copy_steps(exemplar: np.ndarray, source: np.ndarray, axis: int) -> tuple[np
     where neither does). Returns (cut (H, W) bool, step (H, W, C) float32)."""
     h, w = exemplar.shape[:2]
     unit = np.array([1, 0] if axis == 0 else [0, 1], dtype=source.dtype)
-    here, there = source, np.roll(source, -1, axis=axis)
-    cut = np.any(there != here + unit, axis=-1)
-    a, b = here[cut], there[cut]  # sources on either side of each cut
+    cut = np.zeros(source.shape[:2], dtype=bool)
+    for i in range(2):  # a plane at a time: source is (H, W, 2) int32, 128 MB at 4096 px
+        plane = source[:, :, i]
+        cut |= np.roll(plane, -1, axis=axis) != plane + unit[i]
+    ys, xs = np.nonzero(cut)
+    next_ys, next_xs = ((ys + 1) % source.shape[0], xs) if axis == 0 else (ys, (xs + 1) % source.shape[1])
+    a, b = source[ys, xs], source[next_ys, next_xs]  # sources on either side of each cut
     a_next, b_prev = a + unit, b - unit
     ok_a = (a_next[:, 0] < h) & (a_next[:, 1] < w)
     ok_b = (b_prev[:, 0] >= 0) & (b_prev[:, 1] >= 0)
@@ -438,8 +442,8 @@ def _copy_steps(exemplar: np.ndarray, source: np.ndarray, axis: int) -> tuple[np
 
 def blend_seams(
     canvas: np.ndarray, exemplar: np.ndarray, source: np.ndarray, length: float, keep: tuple[int, ...] = ()
-) -> np.ndarray:
-    """The quilt ``canvas`` (H, W, C) with its cuts blended away (:data:`SEAM_BLEND`), on the torus.
+) -> None:
+    """Blend the cuts of the quilt ``canvas`` (H, W, C) away (:data:`SEAM_BLEND`), in place, on the torus.
 
     ``source`` (H, W, 2) int: the exemplar pixel each canvas pixel was copied from. The result x keeps
     every step between neighbours that continue one copy and takes the exemplar's own step across each
@@ -457,17 +461,20 @@ def blend_seams(
     kx = 2.0 * np.cos(2.0 * np.pi * np.arange(w // 2 + 1) / w) - 2.0
     operator = ky[:, None] + kx[None, :] - lam
     low, high = exemplar.reshape(-1, c).min(axis=0), exemplar.reshape(-1, c).max(axis=0)
-    out = canvas.copy()
-    for ch in (ch for ch in range(c) if ch not in keep):
-        x = canvas[:, :, ch].astype(np.float64)
-        div = np.zeros((h, w))
+    for ch in (ch for ch in range(c) if ch not in keep):  # a channel at a time: 4096 px is 64 MB a plane
+        x = canvas[:, :, ch]
+        rhs = x * np.float32(-lam)  # div g - lam x, whose transform over the operator's is the result's
         for axis, (cut, step) in enumerate(cuts):
-            g = np.roll(x, -1, axis=axis) - x
+            g = np.roll(x, -1, axis=axis)
+            g -= x
             g[cut] = step[:, ch]
-            div += g - np.roll(g, 1, axis=axis)
-        solved = np.fft.irfft2((np.fft.rfft2(div) - lam * np.fft.rfft2(x)) / operator, s=(h, w))
-        out[:, :, ch] = np.clip(solved, low[ch], high[ch])
-    return out
+            rhs += g
+            rhs -= np.roll(g, 1, axis=axis)
+        del g
+        spectrum = np.fft.rfft2(rhs)
+        del rhs
+        spectrum /= operator
+        canvas[:, :, ch] = np.clip(np.fft.irfft2(spectrum, s=(h, w)), low[ch], high[ch])
 
 
 def guided_quilt_steps(
@@ -580,6 +587,6 @@ def guided_quilt_steps(
             offsets[(r, k)] = (y0 - rows[r], x0 - cols[k])
             scores.used(y0 // f, x0 // f, sh, sw)
         if source is not None and r == blocks[0] - 1:  # before the last row's step: the preview shows it
-            canvas[...] = blend_seams(canvas, exemplar, source, overlap, keep)
+            blend_seams(canvas, exemplar, source, overlap, keep)
         yield f"detail: row {r + 1} of {blocks[0]} of blocks"
     return canvas

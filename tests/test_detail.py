@@ -368,7 +368,8 @@ def test_blending_takes_the_exemplars_step_across_a_cut_and_keeps_the_rest() -> 
     rows, cols = np.meshgrid(np.arange(48), np.arange(128), indexing="ij")
     source = np.stack([np.where(cols < 64, rows + 8, rows + 72), cols], axis=-1).astype(np.int32)
     canvas = exemplar[source[..., 0], source[..., 1]]
-    out = blend_seams(canvas, exemplar, source, 8.0)
+    out = canvas.copy()
+    blend_seams(out, exemplar, source, 8.0)
 
     def step(image: np.ndarray, x: int) -> float:
         return float(np.abs(image[:, (x + 1) % 128] - image[:, x]).mean())
