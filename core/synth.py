@@ -480,6 +480,16 @@ class Synthesizer:
         assert self._x is not None
         self._result = self._output(self._x)
 
+    def _copied_channels(self) -> tuple[int, ...]:
+        """The working channels the seam blend leaves as copied: alpha (the last of 2 or 4 channels of a
+        plain image: a cutout keeps hard edges) and a metallic map (metal or not, nothing between)."""
+        layout = self.prepared.layout
+        if layout is None:
+            channels = self.prepared.images[0].shape[2]
+            return (channels - 1,) if channels in (2, 4) else ()
+        metallic = layout.working.get("metallic")
+        return tuple(range(metallic.start, metallic.stop)) if metallic is not None else ()
+
     def _detail_steps(self, rng: np.random.Generator) -> Generator[Progress, None, None]:
         """Quilt the full-size texture from exemplar blocks that follow the ascent's layout (self._x)."""
         cfg = self.config
@@ -490,9 +500,9 @@ class Synthesizer:
         start = nearest(guide, *size)
         self._x = start
         exemplar = self.prepared.images[0]
-        # Alpha (the last of 2 or 4 channels of a plain image) stays as copied: a cutout keeps hard edges.
-        alpha = (exemplar.shape[2] - 1,) if self.prepared.layout is None and exemplar.shape[2] in (2, 4) else ()
-        work = guided_quilt_steps(exemplar, guide, size, rng, canvas=start, aspect=self.block_aspect, keep=alpha)
+        work = guided_quilt_steps(
+            exemplar, guide, size, rng, canvas=start, aspect=self.block_aspect, keep=self._copied_channels()
+        )
         rows = quilt_rows(self.prepared.images[0].shape, size, self.block_aspect)
         before, total = float(self._work_before[-2]), float(self._work_before[-1])
         for row, stage in enumerate(work, start=1):  # the canvas fills in place

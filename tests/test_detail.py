@@ -346,7 +346,13 @@ def test_elongated_blocks_keep_their_area_and_the_finish_counts_their_rows() -> 
     tall, wide = float(np.diff(rows).mean()), float(np.diff(cols).mean())
     assert 1.8 < wide / tall < 2.6  # the overlap is taken from each side
     assert overlap < square_overlap  # a quarter of the short side
-    assert grid((512, 512, 3), (1024, 1024), aspect=1.0) == (square_rows, square_cols, square_overlap)
+    # Blocks (cells plus overlap) of about the square block's area: 13092 px^2 against 12769.
+    block = float(np.diff(square_rows).mean()) + square_overlap
+    assert abs((tall + overlap) * (wide + overlap) / block**2 - 1.0) < 0.05
+    # Square blocks are the grid of before: block_side, an overlap of a quarter, corners spread evenly.
+    side = quilt.block_side((512, 512, 3))
+    even = quilt.positions(1024, round(1024 / (side - side // 4)))
+    assert (square_rows, square_cols, square_overlap) == (even, even, side // 4)
     # The Synthesizer elongates them for a streaked exemplar, and its progress counts the rows it places.
     config = dataclasses.replace(TINY, width=160, height=128)
     synth = Synthesizer([_grain(columns=True)], config=config, seed=0)
@@ -356,6 +362,31 @@ def test_elongated_blocks_keep_their_area_and_the_finish_counts_their_rows() -> 
     rows_seen = [p for p in seen if p.stage.startswith("detail: row")]
     assert len(rows_seen) == len(grid(_grain(columns=True).shape, (128, 160), aspect=0.5)[0]) - 1
     assert Synthesizer([_grain(columns=True)], config=dataclasses.replace(TINY, detail="ascent")).block_aspect == 1.0
+
+
+def test_blending_takes_each_cuts_step_from_the_exemplar_and_clips_to_its_range() -> None:
+    """A ramp of 0.01 per column copied from two places: across the cut between them the canvas steps by
+    the copies' difference, the blend toward the ramp's own 0.01 (not toward 0). Values stay within
+    the exemplar's range where the blend would lift them above it."""
+    ramp = np.tile((np.arange(64) * 0.01 + 0.2).astype(np.float32)[None, :, None], (64, 1, 1))
+    rows, cols = np.meshgrid(np.arange(32), np.arange(48), indexing="ij")
+    source = np.stack([rows, np.where(cols < 24, cols, cols - 24 + 30)], axis=-1).astype(np.int32)
+    canvas = ramp[source[..., 0], source[..., 1]]  # columns 0-23, then 30-53: a step of 0.07 at x = 23
+    blended = canvas.copy()
+    blend_seams(blended, ramp, source, 4.0)
+    assert np.mean(canvas[:, 24] - canvas[:, 23]) == pytest.approx(0.07, abs=1e-6)
+    # The screened solve leaves about an eighth of the copies' excess: 0.017 (a step of 0 gives 0.008).
+    assert 0.013 < np.mean(blended[:, 24] - blended[:, 23]) < 0.022
+    # A bright column (1.0) before a dark one (0.0) in a grey exemplar, cut right after the bright one:
+    # the exemplar steps down by 1.0 there, the canvas by 0.5 into grey, so the blend lifts the bright
+    # side by about a quarter: clipped at the exemplar's 1.0.
+    grey = np.full((32, 40, 1), 0.5, dtype=np.float32)
+    grey[:, 10], grey[:, 11] = 1.0, 0.0
+    rows, cols = np.meshgrid(np.arange(32), np.arange(48), indexing="ij")
+    bright = np.stack([rows, np.where(cols <= 10, cols, cols - 11)], axis=-1).astype(np.int32)
+    flat = grey[bright[..., 0], bright[..., 1]]
+    blend_seams(flat, grey, bright, 4.0)
+    assert flat.max() == 1.0 and flat[:, 11].mean() < 0.4  # the grey side pulled down, the bright one held
 
 
 def test_blending_takes_the_exemplars_step_across_a_cut_and_keeps_the_rest() -> None:
@@ -383,4 +414,12 @@ def test_blending_takes_the_exemplars_step_across_a_cut_and_keeps_the_rest() -> 
     # Inside each copy the steps between neighbours stay the exemplar's (the correction is smooth).
     inner = np.abs(np.diff(out[:, 8:56], axis=1) - np.diff(canvas[:, 8:56], axis=1)).max()
     assert inner < 0.2 * float(np.abs(np.diff(canvas[:, 8:56], axis=1)).max()) + 0.01
-    assert out.min() >= exemplar.min() and out.max() <= exemplar.max()  # in the exemplar's range
+
+
+def test_a_metallic_map_stays_as_copied() -> None:
+    """Metal or not, nothing between: the seam blend leaves a metallic map as copied, and blends the rest."""
+    bark = load_exemplar("bark", 64)
+    metallic = (bark.mean(axis=2, keepdims=True) > 0.45).astype(np.float32)
+    maps = synthesize_maps([MapSet({"color": bark, "metallic": metallic})], config=TINY, seed=2)
+    assert set(np.unique(maps["metallic"])) <= {0.0, 1.0}
+    assert len(np.unique(maps["metallic"])) == 2
