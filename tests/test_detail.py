@@ -148,6 +148,21 @@ def test_the_usage_penalty_spreads_the_copies_over_the_exemplar() -> None:
     assert unused(0.0) > 0.5 > 0.25 > unused(2.0)
 
 
+def test_the_usage_penalty_counts_in_units_of_the_mean_use() -> None:
+    """Twice the copies everywhere weigh the same once the exemplar is used more than once on average
+    (a 2048 px quilt copies a 512 px exemplar about 16 times over); below that, plain copies."""
+    scores = quilt._Candidates(np.random.default_rng(0).random((64, 64, 3)).astype(np.float32), 4)
+    scores.used(0, 0, 8, 8)
+    once = scores.usage_penalty(4, 4)  # the mean use is 1/4: plain copies
+    np.testing.assert_allclose(once.max(), scores.unit)
+    scores.usage += 1.0
+    scores.used(0, 0, 8, 8)
+    uneven = scores.usage_penalty(4, 4)
+    scores.usage *= 2.0
+    np.testing.assert_allclose(scores.usage_penalty(4, 4), uneven)
+    assert uneven.max() > uneven.min()  # the corner used twice more still pays more
+
+
 def test_detail_is_validated_and_reaches_the_job() -> None:
     with pytest.raises(InvalidConfigError, match="detail is 'sharp'; allowed: exemplar, ascent"):
         SynthesisConfig(detail="sharp")  # type: ignore[arg-type]
