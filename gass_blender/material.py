@@ -55,7 +55,7 @@ class Target:
     bsdf_name: str | None
 
     def describe(self) -> str:
-        """"Image Texture node 'Image Texture' of material 'Bricks'" (or the new node's place), for messages."""
+        """For messages: "Image Texture node 'Image Texture' of material 'Bricks'" (or the new node's place)."""
         if self.node_name is not None:
             return f"Image Texture node '{self.node_name}' of material '{self.material_name}'"
         if self.bsdf_name is not None:

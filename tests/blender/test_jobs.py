@@ -238,9 +238,7 @@ def test_fill_without_mask_or_alpha_is_refused_and_changes_nothing(
 
 
 @pytest.mark.parametrize("kind", ["tile", "equalize"])
-def test_cancelled_one_image_run_restores_the_node(
-    bpy: ModuleType, gass: ModuleType, scene: Scene, kind: str
-) -> None:
+def test_cancelled_one_image_run_restores_the_node(bpy: ModuleType, gass: ModuleType, scene: Scene, kind: str) -> None:
     _, mat = scene.plane()
     source = scene.load("bark64.png")
     node = mat.node_tree.nodes.new("ShaderNodeTexImage")
