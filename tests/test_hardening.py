@@ -447,6 +447,50 @@ def test_a_failing_synthesis_is_one_line_and_exit_1(
     assert snapshot(previous.parent) == before
 
 
+@pytest.mark.parametrize(
+    ("interrupt", "code", "line"),
+    [
+        (Terminated("terminated by signal 15"), 143, "gass: terminated; no output written"),
+        (KeyboardInterrupt(), 130, "gass: cancelled; no output written"),
+    ],
+)
+def test_a_signal_inside_a_locks_bookkeeping_is_the_signal(
+    interrupt: KeyboardInterrupt,
+    code: int,
+    line: str,
+    files: dict[str, Path],
+    previous: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signal between a Condition.wait releasing its lock and noting it surfaces as the `with`
+    statement's RuntimeError (cannot release un-acquired lock) raised while the interrupt propagates."""
+
+    def steps(self: Synthesizer) -> Iterator[object]:
+        try:
+            raise interrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("cannot release un-acquired lock")  # noqa: B904 (implicit context, as threading)
+        yield
+
+    monkeypatch.setattr(Synthesizer, "steps", steps)
+    before = snapshot(previous.parent)
+    assert run_main([str(files["bark"]), "-o", str(previous), *DRAFT, "--quiet"], capsys) == (code, [line])
+    assert snapshot(previous.parent) == before
+
+
+def test_a_runtime_error_of_its_own_is_not_taken_for_a_signal(
+    files: dict[str, Path], previous: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def steps(self: Synthesizer) -> Iterator[object]:
+        raise RuntimeError("a bug")
+        yield
+
+    monkeypatch.setattr(Synthesizer, "steps", steps)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main([str(files["bark"]), "-o", str(previous), *DRAFT, "--quiet"])
+
+
 # --- grey with colour, as Blender accepts them ----------------------------------------------------
 
 
