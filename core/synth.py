@@ -503,7 +503,7 @@ class Synthesizer:
         work = guided_quilt_steps(
             exemplar, guide, size, rng, canvas=start, aspect=self.block_aspect, keep=self._copied_channels()
         )
-        rows = quilt_rows(self.prepared.images[0].shape, size, self.block_aspect)
+        rows = quilt_rows(exemplar.shape, size, self.block_aspect)
         before, total = float(self._work_before[-2]), float(self._work_before[-1])
         for row, stage in enumerate(work, start=1):  # the canvas fills in place
             yield Progress(

@@ -370,13 +370,14 @@ def test_elongated_blocks_keep_their_area_and_the_finish_counts_their_rows() -> 
     assert (square_rows, square_cols, square_overlap) == (even, even, side // 4)
     # The Synthesizer elongates them for a streaked exemplar, and its progress counts the rows it places.
     config = dataclasses.replace(TINY, width=160, height=128)
-    synth = Synthesizer([_grain(columns=True)], config=config, seed=0)
+    streaks = _grain(columns=True)
+    synth = Synthesizer([streaks], config=config, seed=0)
     assert synth.block_aspect == pytest.approx(0.5)
     seen = list(synth.steps())
     assert len(seen) == synth.total_steps
     rows_seen = [p for p in seen if p.stage.startswith("detail: row")]
-    assert len(rows_seen) == len(grid(_grain(columns=True).shape, (128, 160), aspect=0.5)[0]) - 1
-    assert Synthesizer([_grain(columns=True)], config=dataclasses.replace(TINY, detail="ascent")).block_aspect == 1.0
+    assert len(rows_seen) == len(grid(streaks.shape, (128, 160), aspect=0.5)[0]) - 1
+    assert Synthesizer([streaks], config=dataclasses.replace(TINY, detail="ascent")).block_aspect == 1.0
 
 
 def test_blending_takes_each_cuts_step_from_the_exemplar_and_clips_to_its_range() -> None:

@@ -421,6 +421,16 @@ def test_regularity_is_named_as_users_know_it() -> None:
         SynthesisConfig(spectrum_weight=20.0)
 
 
+def _synthesis_does(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Make every Synthesizer's steps run ``action`` (which raises) instead of synthesizing."""
+
+    def steps(self: Synthesizer) -> Iterator[object]:
+        action()
+        yield
+
+    monkeypatch.setattr(Synthesizer, "steps", steps)
+
+
 @pytest.mark.parametrize(
     ("error", "message"),
     [
@@ -436,11 +446,7 @@ def test_a_failing_synthesis_is_one_line_and_exit_1(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def steps(self: Synthesizer) -> Iterator[object]:
-        raise error
-        yield
-
-    monkeypatch.setattr(Synthesizer, "steps", steps)
+    _synthesis_does(monkeypatch, _raise(error))
     before = snapshot(previous.parent)
     code, err = run_main([str(files["bark"]), "-o", str(previous), *DRAFT], capsys)
     assert_one_error(code, err, 1, message)
@@ -466,14 +472,13 @@ def test_a_signal_inside_a_locks_bookkeeping_is_the_signal(
     """A signal between a Condition.wait releasing its lock and noting it surfaces as the `with`
     statement's RuntimeError (cannot release un-acquired lock) raised while the interrupt propagates."""
 
-    def steps(self: Synthesizer) -> Iterator[object]:
+    def wait() -> None:
         try:
             raise interrupt
         except KeyboardInterrupt:
             raise RuntimeError("cannot release un-acquired lock")  # noqa: B904 (implicit context, as threading)
-        yield
 
-    monkeypatch.setattr(Synthesizer, "steps", steps)
+    _synthesis_does(monkeypatch, wait)
     before = snapshot(previous.parent)
     assert run_main([str(files["bark"]), "-o", str(previous), *DRAFT, "--quiet"], capsys) == (code, [line])
     assert snapshot(previous.parent) == before
@@ -482,11 +487,7 @@ def test_a_signal_inside_a_locks_bookkeeping_is_the_signal(
 def test_a_runtime_error_of_its_own_is_not_taken_for_a_signal(
     files: dict[str, Path], previous: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def steps(self: Synthesizer) -> Iterator[object]:
-        raise RuntimeError("a bug")
-        yield
-
-    monkeypatch.setattr(Synthesizer, "steps", steps)
+    _synthesis_does(monkeypatch, _raise(RuntimeError("a bug")))
     with pytest.raises(RuntimeError, match="a bug"):
         main([str(files["bark"]), "-o", str(previous), *DRAFT, "--quiet"])
 
