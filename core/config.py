@@ -91,7 +91,7 @@ class SynthesisConfig:
         coherence term, 0 to 8 (default 3).
     detail:
         Where the finished pixels come from. "exemplar" (default): the
-        ascent lays the texture out at about a quarter of the output's size
+        ascent lays the texture out at about a fifth of the output's size
         and the full-size texture is quilted from exemplar blocks that follow
         it (:func:`core.quilt.guided_quilt_steps`; the tone steps at the cuts
         blended away), so every edge is the exemplar's own, as sharp at any

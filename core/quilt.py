@@ -8,7 +8,7 @@ textures on their lattice with them.
 
 The detail finish of every other single exemplar lives here too
 (:func:`guided_quilt_steps`): the style-space ascent lays the texture out
-at about a quarter of the output's size, and the full-size texture is then
+at about a fifth of the output's size, and the full-size texture is then
 quilted from exemplar blocks that agree with the blocks already placed *and*
 with the ascent's image there (Efros and Freeman's texture transfer). The
 layout is the ascent's; every edge is the exemplar's own, so detail is as

@@ -62,8 +62,12 @@ class Level:
 
 
 #: With the detail finish (``detail="exemplar"``) the ascent stops at the first level whose scale is at
-#: most this (about a quarter of the output's side) and the quilt makes the full-size texture from it.
-GUIDE_SCALE = 0.3
+#: most this (0.18 of the output's side at the default scale factor) and the quilt makes the full-size
+#: texture from it. 0.3 (0.24 of the side) gave the same textures (blind, seed 0 at 1024 px: 7 ties,
+#: brick_gray slightly to 0.3; at 2048 px brick_gray slightly to 0.2, onyx a tie; brick_gray's lattice
+#: order 0.87 against 0.88 over seeds 0-3 at 1024 px) and took a quarter to a third longer: its last
+#: level, at the quilt's scoring scale, refined detail the quilt replaces.
+GUIDE_SCALE = 0.2
 #: Work of the detail finish in units of one optimizer iteration at the output's size (for
 #: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 3.5 s of 14).
 _QUILT_WORK = 2
