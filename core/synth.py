@@ -66,7 +66,8 @@ class Level:
 #: texture from it. 0.3 (0.24 of the side) gave the same textures (blind, seed 0 at 1024 px: 7 ties,
 #: brick_gray slightly to 0.3; at 2048 px brick_gray slightly to 0.2, onyx a tie; brick_gray's lattice
 #: order 0.87 against 0.88 over seeds 0-3 at 1024 px) and took a quarter to a third longer: its last
-#: level, at the quilt's scoring scale, refined detail the quilt replaces.
+#: level, at the quilt's scoring scale, refined detail the quilt replaces. 0.15 is a fifth faster again
+#: but too coarse a layout at 512 px: brick_gray's lattice order 0.65 and 0.76 (0.95, 0.92 at 0.2; seeds 0-1).
 GUIDE_SCALE = 0.2
 #: Work of the detail finish in units of one optimizer iteration at the output's size (for
 #: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 3.5 s of 14).
