@@ -398,7 +398,6 @@ def test_blending_takes_each_cuts_step_from_the_exemplar_and_clips_to_its_range(
     # side by about a quarter: clipped at the exemplar's 1.0.
     grey = np.full((32, 40, 1), 0.5, dtype=np.float32)
     grey[:, 10], grey[:, 11] = 1.0, 0.0
-    rows, cols = np.meshgrid(np.arange(32), np.arange(48), indexing="ij")
     bright = np.stack([rows, np.where(cols <= 10, cols, cols - 11)], axis=-1).astype(np.int32)
     flat = grey[bright[..., 0], bright[..., 1]]
     blend_seams(flat, grey, bright, 4.0)
