@@ -4,7 +4,8 @@ For each exemplar and output size (and optimizer), one synthesis runs in a
 fresh worker process (multiprocessing "spawn"), which reports its wall time,
 the time to the first preview (from building the :class:`core.Synthesizer`
 to the first :class:`core.Progress` and its preview image, enlarged by
-nearest neighbour as the add-on's live preview is) and its peak
+nearest neighbour as the add-on's live preview is), how far its progress
+bar strays from the elapsed share of the time (lag), and its peak
 memory: the worker's peak resident set size (``VmHWM`` on Linux,
 ``ru_maxrss`` elsewhere), which includes the interpreter, NumPy and the
 exemplar (the "base" figure printed with the table). The parent then
@@ -226,10 +227,12 @@ def run_one(run: Run) -> dict[str, Any]:
     start = time.perf_counter()
     synth = job.task()
     first = None
+    marks = []  # (seconds since start, the progress bar's fraction) at every step
     for progress in synth.steps():
         if first is None:
             progress.preview(smooth=False)  # as the add-on's live preview (gass_blender.runner)
             first = time.perf_counter() - start
+        marks.append((time.perf_counter() - start, progress.fraction))
     wall = time.perf_counter() - start
     outputs = synth.results()
     extra: dict[str, Any] = {}
@@ -244,6 +247,7 @@ def run_one(run: Run) -> dict[str, Any]:
         "maps": outputs if run.kind == "pbr" else None,
         "wall": wall,
         "first": first if first is not None else wall,
+        "lag": max((abs(fraction - t / wall) for t, fraction in marks), default=0.0),
         "peak_mb": _peak_rss_mb(),
         "base_mb": base_mb,
         "evaluations": getattr(synth, "evaluations", 0),
@@ -1060,7 +1064,7 @@ def blind_sheet(
 
 COLUMNS = (
     f"{'exemplar':<20} {'size':>5} {'optimizer':<9} {'evals':>6} {'loss':>9} {'time s':>7} {'1st s':>6} "
-    f"{'peak MB':>8} | {'coh':>5} {'(noise)':>7} | {'dist':>5} {'(noise)':>7} {'norm':>6} | "
+    f"{'lag':>5} {'peak MB':>8} | {'coh':>5} {'(noise)':>7} | {'dist':>5} {'(noise)':>7} {'norm':>6} | "
     f"{'verb%':>6} {'(exem)':>6} | {'seam':>5} {'(exem)':>6} | {'dmean':>6} {'dstd':>6} | "
     f"{'sharp':>5} {'(exem)':>6} | {'order':>5} {'(exem)':>6} | {'copy%':>6} {'(exem)':>6} {'rep':>3} | {'eval s':>6}"
 )
@@ -1099,14 +1103,16 @@ def metric_cells(m: dict[str, float], eval_s: float) -> str:
 def row(name: str, size: int, optimizer: str, res: dict[str, Any], m: dict[str, float], eval_s: float) -> str:
     return (
         f"{name[:20]:<20} {size:>5} {optimizer:<9} {res['evaluations']:>6} {res['loss']:>9.3g} "
-        f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['peak_mb']:>8.0f} | {metric_cells(m, eval_s)}"
+        f"{res['wall']:>7.1f} {res['first']:>6.2f} {res['lag']:>5.2f} {res['peak_mb']:>8.0f} | "
+        f"{metric_cells(m, eval_s)}"
     )
 
 
 def peer_row(name: str, size: int, wall: float, m: dict[str, float], eval_s: float) -> str:
     """A row of the peer's texture: its wall time (GIMP start-up included) if recorded, its metrics."""
     return (
-        f"{name[:20]:<20} {size:>5} {PEER:<9} {'n/a':>6} {'n/a':>9} {_num(wall, '>7.1f')} {'n/a':>6} {'n/a':>8} | "
+        f"{name[:20]:<20} {size:>5} {PEER:<9} {'n/a':>6} {'n/a':>9} {_num(wall, '>7.1f')} "
+        f"{'n/a':>6} {'n/a':>5} {'n/a':>8} | "
         f"{metric_cells(m, eval_s)}"
     )
 
@@ -1114,7 +1120,8 @@ def peer_row(name: str, size: int, wall: float, m: dict[str, float], eval_s: flo
 LEGEND = """\
 columns: evals = gradient evaluations; loss = mean style loss of the last 10 iterations (comparable
 between optimizers of one row group only); time = wall time of the synthesis; 1st = time to the first
-preview; peak MB = peak RSS of the worker process (VmHWM; ru_maxrss without /proc), including the
+preview; lag = how far the progress bar strays from the elapsed share of the time (largest |fraction - t /
+time| over the steps); peak MB = peak RSS of the worker process (VmHWM; ru_maxrss without /proc), including the
 interpreter, NumPy and exemplar (base, printed below); coh = coherence (1 = exemplar, noise baseline
 beside it); dist = patch distance (1 = exemplar, noise beside it); norm = normalized distance
 (0 = exemplar, 1 = noise); verb% = verbatim-copied area (exem = exemplar top half vs bottom half);

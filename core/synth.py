@@ -69,9 +69,41 @@ class Level:
 #: level, at the quilt's scoring scale, refined detail the quilt replaces. 0.15 is a fifth faster again
 #: but too coarse a layout at 512 px: brick_gray's lattice order 0.65 and 0.76 (0.95, 0.92 at 0.2; seeds 0-1).
 GUIDE_SCALE = 0.2
-#: Work of the detail finish in units of one optimizer iteration at the output's size (for
-#: Progress.fraction only; measured: about a quarter of the run's time at 1024 px, 3.5 s of 14).
-_QUILT_WORK = 2
+#: Progress.fraction's model of the run's time, in ms on a 2-core machine: an ascent iteration costs
+#: ITERATION_MS, plus PATCH_MS per output patch it projects and COHERENCE_MS per pixel at levels with
+#: the nearest-patch pull; the detail finish QUILT_MS per output pixel (it is linear: about 10 ms a
+#: block). Fitted to bark and gravel_gray at 256-2048 px (32 levels: 2.7-49 ms an iteration; the
+#: finish 0.92-1.59 us a pixel). The old model (pixels x iterations, the finish 2 iterations at full
+#: size) put the finish at a third of the bar at every size, while it took 9 % of the time at 512 px
+#: and 41-52 % at 2048 px: the bar ran up to 0.27 of the run ahead or behind.
+_ITERATION_MS = 4.5
+_PATCH_MS = 1.2e-3
+_COHERENCE_MS = 1.2e-4
+_QUILT_MS = 1.4e-3
+
+
+def _grid_count(height: int, width: int, stride: int) -> int:
+    return (-(-height // stride)) * (-(-width // stride))
+
+
+def patch_stride(height: int, width: int, patch_size: int, max_patches: int) -> int:
+    """The stride of the output patches one iteration of the sliced term projects on a whole image: 1, or
+    the least stride (at most the patch size) that keeps them within ``max_patches``, as
+    :meth:`SlicedPatchTerm.resample` picks it."""
+    stride = 1
+    while stride < patch_size and _grid_count(height, width, stride) > max_patches:
+        stride += 1
+    return stride
+
+
+def level_work(level: Level, config: SynthesisConfig) -> float:
+    """The modelled time of one level of the ascent (for Progress.fraction; see _ITERATION_MS)."""
+    stride = patch_stride(level.height, level.width, config.patch_size, config.max_patches)
+    patches = _grid_count(level.height, level.width, stride)
+    per_iteration = _ITERATION_MS + _PATCH_MS * patches
+    if level.coherence and config.coherence_weight > 0:
+        per_iteration += _COHERENCE_MS * level.height * level.width
+    return level.iterations * per_iteration
 
 
 def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, guide: bool = False) -> list[Level]:
@@ -292,9 +324,9 @@ class Synthesizer:
                 f"{need / (1 << 30):.1f} GiB of memory; the budget (memory_budget_mb) is "
                 f"{self.config.memory_budget_mb / 1024:.1f} GiB. Choose a smaller size or raise the budget"
             )
-        work = [lv.height * lv.width * lv.iterations for lv in self.levels]
+        work = [level_work(lv, self.config) for lv in self.levels]
         if self.detail:
-            work.append(self.config.height * self.config.width * _QUILT_WORK)
+            work.append(self.config.height * self.config.width * _QUILT_MS)
         self._work_before = np.concatenate([[0.0], np.cumsum(work, dtype=np.float64)])
         self._x: np.ndarray | None = None
         self._result: np.ndarray | None = None

@@ -27,7 +27,8 @@ from core.quilt import (
     score_factor,
 )
 from core.resample import resize
-from core.synth import GUIDE_SCALE, fill_synthesizer
+from core.style import SlicedPatchTerm
+from core.synth import GUIDE_SCALE, fill_synthesizer, patch_stride
 from core.task import result_of
 from seeded import seeded
 
@@ -95,7 +96,7 @@ def test_blends_fill_and_small_exemplars_keep_the_ascent_to_the_end(bark64: np.n
     assert not fill_synthesizer(image, mask, config=TINY).detail
 
 
-def test_the_ascent_stops_at_a_quarter_of_the_size(bark64: np.ndarray) -> None:
+def test_the_ascent_stops_at_a_fifth_of_the_size(bark64: np.ndarray) -> None:
     config = dataclasses.replace(TINY, width=256, height=256)
     bark = load_exemplar("bark", 128)
     synth = Synthesizer([bark], config=config)
@@ -119,6 +120,25 @@ def test_progress_previews_and_steps_of_the_finish(bark64: np.ndarray) -> None:
     assert rows and rows[-1].stage.endswith(f"row {len(rows)} of {len(rows)} of blocks")
     preview = rows[0].preview()
     assert preview.shape == (40, 48, 3) and np.isfinite(preview).all()
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "max_patches"), [(40, 43, 16384), (137, 140, 16384), (137, 137, 1000), (200, 90, 4096)]
+)
+def test_the_progress_model_strides_as_the_sliced_term(height: int, width: int, max_patches: int) -> None:
+    """Progress.fraction models an iteration's time by the patches it projects: the same grid as the term's."""
+    exemplar = np.random.default_rng(1).random((32, 32, 3), dtype=np.float32)
+    term = SlicedPatchTerm(
+        [exemplar],
+        [1.0],
+        patch_size=7,
+        directions=4,
+        max_patches=max_patches,
+        exemplar_samples=256,
+        rng=np.random.default_rng(0),
+    )
+    term.resample(height, width)
+    assert term.stride == patch_stride(height, width, 7, max_patches)
 
 
 def test_the_quilt_copies_only_exemplar_pixels_and_fills_the_torus() -> None:
