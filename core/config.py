@@ -88,7 +88,9 @@ class SynthesisConfig:
         in between interpolate geometrically), 1 to 5000 (defaults 150, 40).
     coherence_levels:
         Number of finest optimized levels that add the nearest-patch
-        coherence term, 0 to 8 (default 3).
+        coherence term, 0 to 8 (default 3), when the ascent makes the
+        finished pixels (blends, fill, ``detail="ascent"``); the layout
+        under the detail finish has none (:data:`core.synth.GUIDE_COHERENCE`).
     detail:
         Where the finished pixels come from. "exemplar" (default): the
         ascent lays the texture out at about a fifth of the output's size
