@@ -90,7 +90,8 @@ class SynthesisConfig:
         Number of finest optimized levels that add the nearest-patch
         coherence term, 0 to 8 (default 3), when the ascent makes the
         finished pixels (blends, fill, ``detail="ascent"``); the layout
-        under the detail finish has none (:data:`core.synth.GUIDE_COHERENCE`).
+        under the detail finish has it at its last level only
+        (:data:`core.synth.GUIDE_COHERENCE_LEVELS`).
     detail:
         Where the finished pixels come from. "exemplar" (default): the
         ascent lays the texture out at about a fifth of the output's size

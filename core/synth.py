@@ -69,13 +69,15 @@ class Level:
 #: level, at the quilt's scoring scale, refined detail the quilt replaces. 0.15 is a fifth faster again
 #: but too coarse a layout at 512 px: brick_gray's lattice order 0.65 and 0.76 (0.95, 0.92 at 0.2; seeds 0-1).
 GUIDE_SCALE = 0.2
-#: Whether the layout's ascent (before the detail finish) pulls toward nearest exemplar patches. It does
-#: not: the quilt makes every pixel from the exemplar, and the pull only copied fragments into the layout
-#: that the blocks then followed: onyx's steep bright streaks in its long bands. Without it, blind over 8
-#: exemplars x 3 seeds at 512 px and 5 x 2 at 1024 px: preferred 8 times (twice clearly: onyx, slate),
-#: the pull 3 times (slightly), 15 ties; brick_gray's lattice order 0.87/0.99/1.00 against 0.95/0.92/0.71
-#: at 512 px, 0.92/0.87 against 0.87/0.85 at 1024; 5-9 % faster.
-GUIDE_COHERENCE = False
+#: Levels of the layout's ascent (before the detail finish) that pull toward nearest exemplar patches: the
+#: last one only. The quilt makes every pixel from the exemplar; pulled at the coarser levels too (the
+#: ascent's own 3), the layout took in exemplar fragments that the blocks then followed, onyx's steep
+#: bright streaks across its bands; with no pull at all, washed-out stretches of the layout drew flat grey
+#: blocks on bark. Blind at 512 px (seeds 0-2): no pull against the pull at 3 levels, preferred 4 to 1 on
+#: onyx and slate, 0 to 3 on bark (8 exemplars, 1024 px too: 8 to 6, 15 ties); the last level only
+#: against the 3 on onyx and slate 4 to 0, against none on bark 1 to 0 (ties otherwise). brick_gray's
+#: lattice order 0.81/0.84/0.92 at 512 px and 0.86/0.92 at 1024 (0.95/0.92/0.71 and 0.87/0.85 with 3).
+GUIDE_COHERENCE_LEVELS = 1
 #: Progress.fraction's model of the run's time, in ms on a 2-core machine: an ascent iteration costs
 #: ITERATION_MS, plus PATCH_MS per output patch it projects and COHERENCE_MS per pixel at levels with
 #: the nearest-patch pull; the detail finish QUILT_MS per output pixel (it is linear: about 10 ms a
@@ -119,8 +121,8 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, guide
     ``guide``: the ascent only lays the texture out for the detail finish
     (:func:`core.quilt.guided_quilt_steps`), so it stops at the first level
     at or below :data:`GUIDE_SCALE` (the coarsest if none is); the iteration
-    and learning-rate schedules span the levels kept, and none has the
-    coherence term (:data:`GUIDE_COHERENCE`).
+    and learning-rate schedules span the levels kept, and only the last
+    has the coherence term (:data:`GUIDE_COHERENCE_LEVELS`).
     """
     smallest = min(exemplar_sides)
     r = config.scale_factor
@@ -134,6 +136,7 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, guide
     while guide and skipped < count - 1 and r**skipped > GUIDE_SCALE:
         skipped += 1
     kept = count - skipped
+    pulled = config.coherence_levels
     levels = []
     for i in range(kept):
         depth = count - 1 - i
@@ -147,8 +150,7 @@ def plan_levels(config: SynthesisConfig, exemplar_sides: Sequence[int], *, guide
                 scale=scale,
                 iterations=max(1, iters),
                 learning_rate=config.learning_rate * (config.learning_rate_fine / config.learning_rate) ** t,
-                coherence=(GUIDE_COHERENCE or not guide)
-                and depth - skipped < config.coherence_levels
+                coherence=depth - skipped < (min(pulled, GUIDE_COHERENCE_LEVELS) if guide else pulled)
                 and smallest * scale >= 2 * config.patch_size,
             )
         )
