@@ -53,7 +53,8 @@ def test_progress_is_monotonic_reaches_one_and_previews_are_written(
     snap = session.update()
     assert snap.state is gass.runner.JobState.FINISHED and snap.fraction == 1.0
     assert all(b >= a for a, b in itertools.pairwise(fractions))
-    assert 0 < fractions[0] < 0.05 and fractions[-1] <= 1.0
+    # The bar starts with about one step's share (the model weighs steps by their modelled time), not a jump.
+    assert 0 < fractions[0] <= 1.5 / len(fractions) and fractions[-1] <= 1.0
     assert snap.steps == session.runner.total_steps == len(fractions)
     assert session.previews_written == snap.steps
     assert previews[0].reshape(-1, 4)[:, :3].std() > 0  # the first preview is already an image
