@@ -73,10 +73,11 @@ GUIDE_SCALE = 0.2
 #: last one only. The quilt makes every pixel from the exemplar; pulled at the coarser levels too (the
 #: ascent's own 3), the layout took in exemplar fragments that the blocks then followed, onyx's steep
 #: bright streaks across its bands; with no pull at all, washed-out stretches of the layout drew flat grey
-#: blocks on bark. Blind at 512 px (seeds 0-2): no pull against the pull at 3 levels, preferred 4 to 1 on
-#: onyx and slate, 0 to 3 on bark (8 exemplars, 1024 px too: 8 to 6, 15 ties); the last level only
-#: against the 3 on onyx and slate 4 to 0, against none on bark 1 to 0 (ties otherwise). brick_gray's
-#: lattice order 0.81/0.84/0.92 at 512 px and 0.86/0.92 at 1024 (0.95/0.92/0.71 and 0.87/0.85 with 3).
+#: blocks on bark. Blind, no pull against the pull at 3 levels: 8 to 3 over 8 exemplars (seeds 0-2 at
+#: 512 px, 0-1 at 1024; clearly on onyx and slate), 15 ties, but 0 to 3 on bark (seeds 0-5, 3 ties). The
+#: last level only: against 3 levels on onyx and slate 4 to 0, against none on bark 1 to 0 (seeds 0-2,
+#: ties otherwise). brick_gray's lattice order 0.81/0.84/0.92 at 512 px and 0.86/0.92 at 1024
+#: (0.95/0.92/0.71 and 0.87/0.85 with 3 levels).
 GUIDE_COHERENCE_LEVELS = 1
 #: Progress.fraction's model of the run's time, in ms on a 2-core machine: an ascent iteration costs
 #: ITERATION_MS, plus PATCH_MS per output patch it projects and COHERENCE_MS per pixel at levels with
