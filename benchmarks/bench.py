@@ -5,7 +5,7 @@ fresh worker process (multiprocessing "spawn"), which reports its wall time,
 the time to the first preview (from building the :class:`core.Synthesizer`
 to the first :class:`core.Progress` and its preview image, enlarged by
 nearest neighbour as the add-on's live preview is), how far its progress
-bar strays from the elapsed share of the time (lag), and its peak
+bar strays from the elapsed share of the time (lag; in the main table), and its peak
 memory: the worker's peak resident set size (``VmHWM`` on Linux,
 ``ru_maxrss`` elsewhere), which includes the interpreter, NumPy and the
 exemplar (the "base" figure printed with the table). The parent then
@@ -247,7 +247,7 @@ def run_one(run: Run) -> dict[str, Any]:
         "maps": outputs if run.kind == "pbr" else None,
         "wall": wall,
         "first": first if first is not None else wall,
-        "lag": max((abs(fraction - t / wall) for t, fraction in marks), default=0.0),
+        "lag": max((abs(fraction - t / wall) for t, fraction in marks if wall > 0), default=0.0),
         "peak_mb": _peak_rss_mb(),
         "base_mb": base_mb,
         "evaluations": getattr(synth, "evaluations", 0),

@@ -89,9 +89,9 @@ class SynthesisConfig:
     coherence_levels:
         Number of finest optimized levels that add the nearest-patch
         coherence term, 0 to 8 (default 3), when the ascent makes the
-        finished pixels (blends, fill, ``detail="ascent"``); the layout
-        under the detail finish has it at its last level only
-        (:data:`core.synth.GUIDE_COHERENCE_LEVELS`).
+        finished pixels (blends, fill, ``detail="ascent"``, exemplars too
+        small to quilt); the layout under the detail finish has it at most
+        at its last level (none at 0; :data:`core.synth.GUIDE_COHERENCE_LEVELS`).
     detail:
         Where the finished pixels come from. "exemplar" (default): the
         ascent lays the texture out at about a fifth of the output's size
