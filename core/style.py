@@ -35,6 +35,25 @@ _SORT_BELOW = 16384  # quantile tables of fewer samples are exact (sorting is ch
 _QUANTILE_LEVELS = 2048
 
 
+def grid_count(height: int, width: int, stride: int) -> int:
+    """Patches of a strided periodic grid over a whole (height, width) image."""
+    return (-(-height // stride)) * (-(-width // stride))
+
+
+def patch_stride(height: int, width: int, patch_size: int, max_patches: int, *, free: int | None = None) -> int:
+    """The stride of the output patches one iteration of the sliced term projects: 1, or the least stride
+    (at most the patch size) that keeps them within ``max_patches``. ``free``: the patches of the region
+    that counts at stride 1 (fill), or None for the whole image."""
+
+    def count_at(stride: int) -> int:
+        return grid_count(height, width, stride) if free is None else free // (stride * stride)
+
+    stride = 1
+    while stride < patch_size and count_at(stride) > max_patches:
+        stride += 1
+    return stride
+
+
 def random_directions(dim: int, count: int, rng: np.random.Generator) -> np.ndarray:
     """(dim, count) float32 matrix of random unit column vectors."""
     d = rng.standard_normal((dim, count)).astype(np.float32)
@@ -231,17 +250,10 @@ class SlicedPatchTerm:
             return table.astype(np.float32)
 
         self.table = np.concatenate(parallel_map(table_of, self._parts()), axis=1)
-        stride = 1
-        while stride < self.k and self._count_at(stride, height, width) > self.max_patches:
-            stride += 1
+        free = None if self.region is None else int(np.count_nonzero(self.region))
+        stride = patch_stride(height, width, self.k, self.max_patches, free=free)
         self.stride = stride
         self.offset = (int(self.rng.integers(stride)), int(self.rng.integers(stride)))
-
-    def _count_at(self, stride: int, height: int, width: int) -> int:
-        """About how many patches a grid of this stride uses."""
-        if self.region is not None:
-            return int(np.count_nonzero(self.region)) // (stride * stride)
-        return (-(-height // stride)) * (-(-width // stride))
 
     def _parts(self) -> list[slice]:
         """The direction blocks processed in parallel (always the same split, so

@@ -31,7 +31,7 @@ from .nearest import PatchMatcher
 from .optim import Optimizer, make_optimizer
 from .quilt import MIN_QUILT_SIDE, block_aspect, guided_quilt_steps, quilt_rows
 from .resample import nearest, resize
-from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm
+from .style import AnchoredTerm, CoherenceTerm, SlicedPatchTerm, SpectrumTerm, grid_count, patch_stride
 from .task import Progress
 
 
@@ -92,20 +92,6 @@ _COHERENCE_MS = 1.2e-4
 _QUILT_MS = 1.4e-3
 
 
-def _grid_count(height: int, width: int, stride: int) -> int:
-    return (-(-height // stride)) * (-(-width // stride))
-
-
-def patch_stride(height: int, width: int, patch_size: int, max_patches: int) -> int:
-    """The stride of the output patches one iteration of the sliced term projects on a whole image: 1, or
-    the least stride (at most the patch size) that keeps them within ``max_patches``, as
-    :meth:`SlicedPatchTerm.resample` picks it."""
-    stride = 1
-    while stride < patch_size and _grid_count(height, width, stride) > max_patches:
-        stride += 1
-    return stride
-
-
 def level_work(level: Level, config: SynthesisConfig) -> float:
     """The modelled time of one level of the ascent (for Progress.fraction; see _ITERATION_MS).
 
@@ -114,7 +100,7 @@ def level_work(level: Level, config: SynthesisConfig) -> float:
     cost by the channels and the pull's by the exemplars matched made it worse: the bar strayed 0.11
     on grey gravel at 1024 px (0.02-0.07 unscaled) and 0.13 on a two-exemplar blend at 512 px (0.07-0.09)."""
     stride = patch_stride(level.height, level.width, config.patch_size, config.max_patches)
-    patches = _grid_count(level.height, level.width, stride)
+    patches = grid_count(level.height, level.width, stride)
     per_iteration = _ITERATION_MS + _PATCH_MS * patches
     if level.coherence and config.coherence_weight > 0:
         per_iteration += _COHERENCE_MS * level.height * level.width

@@ -27,8 +27,8 @@ from core.quilt import (
     score_factor,
 )
 from core.resample import resize
-from core.style import SlicedPatchTerm
-from core.synth import GUIDE_SCALE, fill_synthesizer, patch_stride
+from core.style import SlicedPatchTerm, grid_count, patch_stride
+from core.synth import GUIDE_SCALE, fill_synthesizer
 from core.task import result_of
 from seeded import seeded
 
@@ -142,6 +142,10 @@ def test_the_progress_model_strides_as_the_sliced_term(height: int, width: int, 
     )
     term.resample(height, width)
     assert term.stride == patch_stride(height, width, 7, max_patches)
+    # The least stride that keeps the whole image's grid within max_patches (or the patch size).
+    stride = term.stride
+    assert stride == 7 or term.grid(height, width).count <= max_patches
+    assert stride == 1 or grid_count(height, width, stride - 1) > max_patches
 
 
 def test_the_quilt_copies_only_exemplar_pixels_and_fills_the_torus() -> None:
